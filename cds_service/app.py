@@ -1,0 +1,84 @@
+"""The Flask app factory: CDS Hooks discovery, hook calls and JSON-only errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from cds_service.config import Settings
+from cds_service.errors import ClientError, operation_outcome
+from cds_service.hook_handler import HookHandler
+from cds_service.logging_setup import configure_logging
+
+log = logging.getLogger(__name__)
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def _error(
+    status: int, message: str, *, code: str = "invalid", expression: str | None = None
+) -> Response:
+    return _json(operation_outcome(message, code=code, expression=expression), status)
+
+
+def _request_json() -> Any:
+    raw = request.get_data(cache=False)
+    if not raw:
+        raise ClientError(400, "request body is empty; a JSON object is required", "(root)")
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError as exc:
+        raise ClientError(400, "request body is not UTF-8 JSON", "(root)") from exc
+    except RecursionError as exc:
+        raise ClientError(400, "request body is nested too deeply", "(root)") from exc
+    except ValueError as exc:
+        raise ClientError(400, f"request body is not valid JSON: {exc}", "(root)") from exc
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app; policies, code sets and schemas are validated here, before any request."""
+    settings = settings or Settings.from_env()
+    configure_logging(os.environ.get("CDS_LOG_LEVEL", "INFO"))
+    handler = HookHandler(settings)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.extensions["hook_handler"] = handler
+
+    @app.get("/cds-services")
+    def discovery() -> Response:
+        return _json(handler.discovery())
+
+    @app.post("/cds-services/<service_id>")
+    def hook(service_id: str) -> Response:
+        handler.service(service_id)  # 404 before reading a body for an unknown service
+        return _json(handler.handle(service_id, _request_json()))
+
+    @app.get("/healthz")
+    def health() -> Response:
+        return _json({"status": "ok", "services": len(handler.services)})
+
+    @app.errorhandler(ClientError)
+    def client_error(exc: ClientError) -> Response:
+        log.info("request refused", extra={"status": exc.status, "path": request.path})
+        return _error(exc.status, exc.message, code=exc.code, expression=exc.expression)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        code = {404: "not-found", 405: "not-supported", 413: "too-costly"}.get(
+            exc.code or 500, "invalid"
+        )
+        return _error(exc.code or 500, exc.description or exc.name, code=code)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        log.error("unhandled error", exc_info=exc, extra={"path": request.path})
+        return _error(500, "internal error; the service logged the failure", code="exception")
+
+    return app

@@ -1,0 +1,135 @@
+"""Command line: ``serve`` the HTTP service, ``replay`` a fixture through it.
+
+Every failure a user can cause ends as one line on stderr and a non-zero exit,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from cds_service.config import Settings
+from cds_service.errors import ConfigurationError
+
+EXIT_USAGE, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m cds_service",
+        description="Intrathecal drug delivery medical-necessity CDS Hooks service",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP service (gunicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument(
+        "--policy", help="policy preset for every service (default: each service's own)"
+    )
+
+    replay = commands.add_parser("replay", help="replay a patient Bundle or a hook request JSON")
+    replay.add_argument("path", type=Path)
+    replay.add_argument(
+        "--hook",
+        choices=("order-sign", "order-select"),
+        help="hook to call (default: order-sign, or the hook named in a request JSON)",
+    )
+    replay.add_argument("--as-of", type=_date, help="evaluation date YYYY-MM-DD (default: today)")
+    replay.add_argument("--policy", help="policy preset name or policy JSON file")
+    return parser
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from cds_service.app import create_app
+
+    app = create_app(
+        Settings.from_env() if args.policy is None else Settings(policy_override=args.policy)
+    )
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("threads", 4)
+            self.cfg.set("timeout", 30)
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> Any:
+            return app
+
+    Server().run()
+    return 0
+
+
+def replay_request(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
+    """Run the replay through the app; returns (HTTP status, response body)."""
+    from cds_service.app import create_app
+    from cds_service.replay import ReplayInputError, load_json_file, request_from_bundle
+
+    document = load_json_file(args.path)
+    if not isinstance(document, dict):
+        raise ReplayInputError(f"{args.path}: expected a FHIR Bundle or a CDS Hooks request object")
+    app = create_app(Settings(as_of=args.as_of, policy_override=args.policy))
+    handler = app.extensions["hook_handler"]
+    is_bundle = document.get("resourceType") == "Bundle"
+    if not is_bundle and not ("hook" in document and "context" in document):
+        raise ReplayInputError(f"{args.path}: neither a FHIR Bundle nor a CDS Hooks request")
+    hook = args.hook or ("order-sign" if is_bundle else str(document["hook"]))
+    service = next((s for s in handler.services.values() if s.hook == hook), None)
+    if service is None:
+        raise ReplayInputError(f"no service answers the {hook!r} hook")
+    if is_bundle:
+        request = request_from_bundle(document, hook, service.prefetch)
+        if hook == "order-select" and not request["context"]["draftOrders"]["entry"]:
+            raise ReplayInputError("order-select needs at least one draft order in the Bundle")
+    else:
+        request = {**document, "hook": hook}
+    response = app.test_client().post(f"/cds-services/{service.id}", json=request)
+    return response.status_code, response.get_json()
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from cds_service.replay import ReplayInputError
+
+    try:
+        status, body = replay_request(args)
+    except ReplayInputError as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    if status != 200:
+        issues = (body or {}).get("issue") or [{}]
+        return _fail(
+            f"HTTP {status}: {issues[0].get('diagnostics', 'request failed')}", EXIT_SERVICE
+        )
+    print(json.dumps(body, indent=2, ensure_ascii=False))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        return _replay(args)
+    except ConfigurationError as exc:
+        return _fail(f"configuration: {exc}", EXIT_USAGE)

@@ -1,0 +1,566 @@
+"""FHIR resources → clinical facts: the only place that knows FHIR element paths.
+
+Everything downstream (request typing, criteria, cards) works on these plain
+facts, so it can be tested without FHIR and stays a pure function of its input.
+Records dated after the as-of date are left out: an evaluation "as of" a day sees
+only what was known then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from cds_service.codes import CodedText, CodeSets
+from cds_service.fhir_parsing import ParsedRecord
+from cds_service.fhir_values import (
+    coded,
+    end_of_day,
+    notes_text,
+    period_bounds,
+    to_datetime,
+)
+from cds_service.note_text import attachment_text, candidacy_conclusion, failure_reasons
+
+ACTIVE_CLINICAL = {"active", "recurrence", "relapse"}
+IGNORED_STATUS = {"entered-in-error"}
+ADJUVANT_CLASSES = ("adjuvant-anticonvulsant", "adjuvant-antidepressant", "adjuvant-nsaid")
+DIAGNOSIS_CONCEPTS = (
+    "malignancy",
+    "neoplasm-related-pain",
+    "fibromyalgia",
+    "spondylosis-without-radiculopathy",
+    "radiculopathy",
+    "generalized-pain",
+    "pump-presence",
+    "active-infection",
+    "infection-refill-hold",
+    "coagulopathy",
+    "anticoagulant-use",
+    "terminal-prognosis",
+    "spasticity",
+)
+PROCEDURE_CONCEPTS = (
+    "trial-procedure",
+    "implant-procedure",
+    "refill-procedure",
+    "psych-evaluation-procedure",
+    "pump-removal",
+)
+ORDER_CONCEPTS = (
+    "trial-procedure",
+    "implant-procedure",
+    "pump-device",
+    "refill-procedure",
+    "pump-management-service",
+    "home-infusion-nursing",
+    "pump-removal",
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a fact came from, so every card can cite it."""
+
+    reference: str
+    when: dt.date | None
+    what: str
+    unstructured: bool = False
+
+    def cite(self) -> str:
+        day = self.when.isoformat() if self.when else "undated"
+        suffix = " — from an unstructured note, verify" if self.unstructured else ""
+        return f"{self.what} ({self.reference}, {day}){suffix}"
+
+
+@dataclass(frozen=True)
+class DiagnosisFact:
+    concepts: frozenset[str]
+    active: bool
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class MedicationFact:
+    classes: frozenset[str]
+    intrathecal: bool
+    status: str
+    failure_reasons: frozenset[str]
+    reasons_unstructured: bool
+    start: dt.datetime | None
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class ProcedureFact:
+    concepts: frozenset[str]
+    status: str
+    start: dt.datetime | None
+    end: dt.datetime | None
+    outcome_text: str
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class PainScore:
+    value: float
+    when: dt.datetime
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class PsychEvaluation:
+    conclusion: str | None
+    when: dt.datetime | None
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class OrderFact:
+    """One draft order from ``context.draftOrders``."""
+
+    concepts: frozenset[str]
+    resource_type: str
+    is_drug: bool
+    intrathecal: bool
+    route_specific_drug: bool
+    possible_pump_drug: bool
+    ingredients: tuple[str, ...]
+    mg_per_day: dict[str, float]
+    dose_basis: str
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class ClinicalFacts:
+    patient_id: str
+    as_of: dt.date
+    diagnoses: tuple[DiagnosisFact, ...] = ()
+    medications: tuple[MedicationFact, ...] = ()
+    procedures: tuple[ProcedureFact, ...] = ()
+    pain_scores: tuple[PainScore, ...] = ()
+    psych_evaluations: tuple[PsychEvaluation, ...] = ()
+    orders: tuple[OrderFact, ...] = ()
+    data_problems: tuple[str, ...] = ()
+    incomplete_types: frozenset[str] = field(default_factory=frozenset)
+
+    def active_diagnoses(self, concept: str) -> list[DiagnosisFact]:
+        return [d for d in self.diagnoses if d.active and concept in d.concepts]
+
+    def completed_procedures(self, concept: str) -> list[ProcedureFact]:
+        return sorted(
+            (
+                p
+                for p in self.procedures
+                if concept in p.concepts and p.status in ("completed", "in-progress")
+            ),
+            key=lambda p: p.start or dt.datetime.min.replace(tzinfo=dt.UTC),
+        )
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value else None
+
+
+def _after_as_of(when: dt.datetime | None, cutoff: dt.datetime) -> bool:
+    return when is not None and when > cutoff
+
+
+# --- Conditions -------------------------------------------------------------------------
+
+
+def _condition_active(condition: Any, cutoff: dt.datetime) -> bool:
+    status = coded(condition.clinicalStatus)
+    codes = {c.code for c in status.codings if c.code}
+    if codes and not codes & ACTIVE_CLINICAL:
+        return False
+    verification = {c.code for c in coded(condition.verificationStatus).codings}
+    if verification & {"refuted", "entered-in-error"}:
+        return False
+    abated = to_datetime(condition.abatementDateTime) or period_bounds(condition.abatementPeriod)[1]
+    return not (abated is not None and abated <= cutoff)
+
+
+def _diagnoses(
+    record: ParsedRecord, codesets: CodeSets, cutoff: dt.datetime
+) -> list[DiagnosisFact]:
+    facts = []
+    for condition in record.of_type("Condition"):
+        code = coded(condition.code)
+        concepts = codesets.concepts_of(code, DIAGNOSIS_CONCEPTS)
+        if not concepts:
+            continue
+        onset = to_datetime(condition.onsetDateTime) or period_bounds(condition.onsetPeriod)[0]
+        recorded = to_datetime(condition.recordedDate)
+        if _after_as_of(onset or recorded, cutoff):
+            continue
+        facts.append(
+            DiagnosisFact(
+                concepts=frozenset(concepts),
+                active=_condition_active(condition, cutoff),
+                evidence=Evidence(
+                    f"Condition/{condition.id}",
+                    _day(onset or recorded),
+                    code.label(),
+                    unstructured=all(how == "text" for how in concepts.values()),
+                ),
+            )
+        )
+    return facts
+
+
+# --- Medications ------------------------------------------------------------------------
+
+
+def _medication_code(request: Any) -> CodedText:
+    if request.medicationCodeableConcept is not None:
+        return coded(request.medicationCodeableConcept)
+    reference = request.medicationReference
+    return CodedText(text=(reference.display or "") if reference is not None else "")
+
+
+def _route_is_intrathecal(request: Any, codesets: CodeSets) -> bool:
+    for dosage in request.dosageInstruction or []:
+        if dosage.route is not None and codesets.is_a("intrathecal-route", coded(dosage.route)):
+            return True
+        if dosage.text and "intrathecal" in dosage.text.lower():
+            return True
+    return False
+
+
+def _medication_classes(code: CodedText, codesets: CodeSets) -> set[str]:
+    names = (
+        "systemic-opioid",
+        *ADJUVANT_CLASSES,
+        "anticoagulant-drug",
+        "pump-drug",
+        "route-specific-pump-drug",
+        "intrathecal-capable-drug",
+    )
+    return set(codesets.concepts_of(code, names))
+
+
+def _medication_fact(request: Any, codesets: CodeSets) -> MedicationFact | None:
+    code = _medication_code(request)
+    classes = _medication_classes(code, codesets)
+    if not classes:
+        return None
+    intrathecal = (
+        _route_is_intrathecal(request, codesets)
+        or "route-specific-pump-drug" in classes
+        or "intrathecal" in code.searchable_text()
+    )
+    if intrathecal:
+        # Intrathecal morphine, baclofen, clonidine, bupivacaine are pump drugs,
+        # never conservative therapy.
+        classes -= {"systemic-opioid", *ADJUVANT_CLASSES}
+        classes.add("pump-drug")
+    structured_reason = coded(request.statusReason)
+    reason_text = " | ".join(
+        t for t in (structured_reason.searchable_text(), notes_text(request.note)) if t
+    )
+    reasons = failure_reasons(reason_text)
+    start = to_datetime(request.authoredOn)
+    if request.dispenseRequest is not None and request.dispenseRequest.validityPeriod is not None:
+        start = period_bounds(request.dispenseRequest.validityPeriod)[0] or start
+    return MedicationFact(
+        classes=frozenset(classes),
+        intrathecal=intrathecal,
+        status=request.status or "unknown",
+        failure_reasons=reasons,
+        reasons_unstructured=bool(reasons) and not structured_reason.codings,
+        start=start,
+        evidence=Evidence(f"MedicationRequest/{request.id}", _day(start), code.label()),
+    )
+
+
+def _medications(
+    record: ParsedRecord, codesets: CodeSets, cutoff: dt.datetime
+) -> list[MedicationFact]:
+    facts = []
+    for request in record.of_type("MedicationRequest"):
+        if (
+            request.status in IGNORED_STATUS
+            or request.status == "draft"
+            or request.intent == "proposal"
+        ):
+            continue
+        fact = _medication_fact(request, codesets)
+        if fact is not None and not _after_as_of(fact.start, cutoff):
+            facts.append(fact)
+    return facts
+
+
+# --- Procedures and psych evaluations ---------------------------------------------------
+
+
+def _procedures(
+    record: ParsedRecord, codesets: CodeSets, cutoff: dt.datetime
+) -> list[ProcedureFact]:
+    facts = []
+    for procedure in record.of_type("Procedure"):
+        if procedure.status in IGNORED_STATUS:
+            continue
+        code = coded(procedure.code)
+        concepts = codesets.concepts_of(code, PROCEDURE_CONCEPTS)
+        if not concepts:
+            continue
+        start, end = period_bounds(procedure.performedPeriod)
+        start = to_datetime(procedure.performedDateTime) or start
+        if _after_as_of(start, cutoff):
+            continue
+        outcome = coded(procedure.outcome).searchable_text()
+        outcome_text = " | ".join(t for t in (outcome, notes_text(procedure.note)) if t)
+        facts.append(
+            ProcedureFact(
+                concepts=frozenset(concepts),
+                status=procedure.status or "unknown",
+                start=start,
+                end=end,
+                outcome_text=outcome_text,
+                evidence=Evidence(
+                    f"Procedure/{procedure.id}",
+                    _day(start),
+                    code.label(),
+                    unstructured=all(h == "text" for h in concepts.values()),
+                ),
+            )
+        )
+    return facts
+
+
+def _document_text(document: Any) -> str:
+    texts = []
+    for content in document.content or []:
+        attachment = content.attachment
+        if attachment is not None and attachment.data:
+            text = attachment_text(attachment.data, attachment.contentType or "text/plain")
+            if text:
+                texts.append(text)
+    if document.description:
+        texts.append(document.description)
+    return "\n".join(texts)
+
+
+def _psych_evaluations(
+    record: ParsedRecord, procedures: list[ProcedureFact], codesets: CodeSets, cutoff: dt.datetime
+) -> list[PsychEvaluation]:
+    evaluations = [
+        PsychEvaluation(
+            conclusion=candidacy_conclusion(p.outcome_text) if p.outcome_text else None,
+            when=p.start,
+            evidence=Evidence(
+                p.evidence.reference,
+                p.evidence.when,
+                p.evidence.what,
+                unstructured=bool(p.outcome_text),
+            ),
+        )
+        for p in procedures
+        if "psych-evaluation-procedure" in p.concepts and p.status == "completed"
+    ]
+    for document in record.of_type("DocumentReference"):
+        if (
+            document.status in ("entered-in-error", "superseded")
+            or document.docStatus == "entered-in-error"
+        ):
+            continue
+        if not codesets.is_a("psych-note", coded(document.type)):
+            continue
+        when = to_datetime(document.date)
+        if document.context is not None and document.context.period is not None:
+            when = period_bounds(document.context.period)[0] or when
+        if _after_as_of(when, cutoff):
+            continue
+        text = _document_text(document)
+        evaluations.append(
+            PsychEvaluation(
+                conclusion=candidacy_conclusion(text) if text else None,
+                when=when,
+                evidence=Evidence(
+                    f"DocumentReference/{document.id}",
+                    _day(when),
+                    coded(document.type).label(),
+                    unstructured=True,
+                ),
+            )
+        )
+    return evaluations
+
+
+# --- Pain scores ------------------------------------------------------------------------
+
+
+def _pain_scores(record: ParsedRecord, codesets: CodeSets, cutoff: dt.datetime) -> list[PainScore]:
+    scores = []
+    for observation in record.of_type("Observation"):
+        if observation.status in ("entered-in-error", "cancelled", "preliminary", "registered"):
+            continue
+        if not codesets.is_a("pain-score", coded(observation.code)):
+            continue
+        quantity = observation.valueQuantity
+        value = (
+            float(quantity.value) if quantity is not None and quantity.value is not None else None
+        )
+        if value is None and observation.valueInteger is not None:
+            value = float(observation.valueInteger)
+        when = (
+            to_datetime(observation.effectiveDateTime)
+            or period_bounds(observation.effectivePeriod)[0]
+            or to_datetime(observation.effectiveInstant)
+        )
+        if value is None or when is None or not 0 <= value <= 10 or when > cutoff:
+            continue
+        scores.append(
+            PainScore(
+                value,
+                when,
+                Evidence(f"Observation/{observation.id}", when.date(), f"pain {value:g}/10"),
+            )
+        )
+    return sorted(scores, key=lambda s: s.when)
+
+
+# --- Draft orders -----------------------------------------------------------------------
+
+
+def _per_day(timing: Any) -> float | None:
+    repeat = getattr(timing, "repeat", None)
+    if repeat is None or repeat.period is None:
+        return None
+    days_per_unit = {
+        "s": 1 / 86400,
+        "min": 1 / 1440,
+        "h": 1 / 24,
+        "d": 1,
+        "wk": 7,
+        "mo": 30,
+        "a": 365,
+    }
+    unit = days_per_unit.get(repeat.periodUnit or "")
+    if unit is None or float(repeat.period) <= 0:
+        return None
+    return float(repeat.frequency or 1) / (float(repeat.period) * unit)
+
+
+_MG_PER = {"mg": 1.0, "ug": 0.001, "mcg": 0.001, "g": 1000.0}
+
+
+def _mg(quantity: Any) -> float | None:
+    if quantity is None or quantity.value is None:
+        return None
+    unit = (quantity.code or quantity.unit or "").lower()
+    factor = _MG_PER.get(unit)
+    return float(quantity.value) * factor if factor is not None else None
+
+
+def _dose_from_dosage(request: Any) -> tuple[float | None, str]:
+    for dosage in request.dosageInstruction or []:
+        for dose_rate in dosage.doseAndRate or []:
+            rate = dose_rate.rateQuantity
+            if rate is not None and (rate.code or rate.unit or "").lower() in ("mg/d", "mg/day"):
+                return float(rate.value), "dosage rate"
+            dose = _mg(dose_rate.doseQuantity)
+            frequency = _per_day(dosage.timing)
+            if dose is not None and frequency is not None:
+                return dose * frequency, "dosage instruction"
+    return None, ""
+
+
+def _dose_from_units(
+    request: Any, code: CodedText, codesets: CodeSets
+) -> tuple[dict[str, float], str]:
+    dispense = request.dispenseRequest
+    if dispense is None or dispense.quantity is None or dispense.expectedSupplyDuration is None:
+        return {}, ""
+    duration = dispense.expectedSupplyDuration
+    days = float(duration.value or 0) * {"d": 1, "wk": 7, "mo": 30}.get(
+        duration.code or duration.unit or "d", 0
+    )
+    if days <= 0:
+        return {}, ""
+    hcpcs = codesets.system("hcpcs")
+    for coding in code.codings:
+        units = codesets.hcpcs_drug_units.get(coding.code) if coding.system == hcpcs else None
+        if units:
+            total = float(dispense.quantity.value or 0) * float(units["mgPerUnit"])
+            basis = (
+                f"{coding.code} × {float(dispense.quantity.value or 0):g} units "
+                f"= {total:g} mg over {days:g} days"
+            )
+            return {units["ingredient"]: total / days}, basis
+    return {}, ""
+
+
+def _order_fact(resource: Any, codesets: CodeSets) -> OrderFact:
+    resource_type = resource.get_resource_type()
+    reference = f"{resource_type}/{resource.id or '(no id)'}"
+    if resource_type == "MedicationRequest":
+        code = _medication_code(resource)
+        classes = _medication_classes(code, codesets)
+        intrathecal = (
+            _route_is_intrathecal(resource, codesets)
+            or "route-specific-pump-drug" in classes
+            or "intrathecal" in code.searchable_text()
+        )
+        ingredients = codesets.ingredients_of(code)
+        mg_per_day, basis = _dose_from_units(resource, code, codesets)
+        if not mg_per_day and len(ingredients) == 1:
+            dose, basis = _dose_from_dosage(resource)
+            if dose is not None:
+                mg_per_day = {ingredients[0]: dose}
+        return OrderFact(
+            concepts=frozenset(classes),
+            resource_type=resource_type,
+            is_drug=True,
+            intrathecal=intrathecal,
+            route_specific_drug="route-specific-pump-drug" in classes,
+            possible_pump_drug=bool(classes & {"pump-drug", "intrathecal-capable-drug"}),
+            ingredients=ingredients,
+            mg_per_day=mg_per_day,
+            dose_basis=basis,
+            evidence=Evidence(reference, _day(to_datetime(resource.authoredOn)), code.label()),
+        )
+    code = coded(getattr(resource, "code", None))
+    if resource_type == "DeviceRequest" and resource.codeCodeableConcept is not None:
+        code = coded(resource.codeCodeableConcept)
+    concepts = codesets.concepts_of(code, ORDER_CONCEPTS)
+    return OrderFact(
+        concepts=frozenset(concepts),
+        resource_type=resource_type,
+        is_drug=False,
+        intrathecal=False,
+        route_specific_drug=False,
+        possible_pump_drug=False,
+        ingredients=(),
+        mg_per_day={},
+        dose_basis="",
+        evidence=Evidence(
+            reference, _day(to_datetime(getattr(resource, "authoredOn", None))), code.label()
+        ),
+    )
+
+
+def order_facts(draft_orders: list[Any], codesets: CodeSets) -> tuple[OrderFact, ...]:
+    return tuple(_order_fact(resource, codesets) for resource in draft_orders)
+
+
+def extract_facts(
+    record: ParsedRecord, draft_orders: list[Any], codesets: CodeSets, as_of: dt.date
+) -> ClinicalFacts:
+    """Reduce the parsed record and the draft orders to the facts the criteria read."""
+    cutoff = end_of_day(as_of)
+    procedures = _procedures(record, codesets, cutoff)
+    return ClinicalFacts(
+        patient_id=record.patient_id,
+        as_of=as_of,
+        diagnoses=tuple(_diagnoses(record, codesets, cutoff)),
+        medications=tuple(_medications(record, codesets, cutoff)),
+        procedures=tuple(procedures),
+        pain_scores=tuple(_pain_scores(record, codesets, cutoff)),
+        psych_evaluations=tuple(_psych_evaluations(record, procedures, codesets, cutoff)),
+        orders=order_facts(draft_orders, codesets),
+        data_problems=tuple(record.problems),
+        incomplete_types=frozenset(record.incomplete_types),
+    )

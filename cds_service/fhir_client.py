@@ -1,0 +1,153 @@
+"""Reading from the EHR's FHIR server: timeouts always, the token only to its origin.
+
+The bearer token from ``fhirAuthorization`` is attached per request, and only
+when the URL's origin equals the ``fhirServer`` origin, so a paging link or
+attachment URL that points elsewhere never receives it. Redirects are not
+followed (a redirect could carry the request to another origin).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+log = logging.getLogger(__name__)
+
+FHIR_JSON = "application/fhir+json"
+MAX_RESPONSE_BYTES = 50 * 1024 * 1024
+
+
+class FhirFetchError(Exception):
+    """A read or search failed; the message names the cause but never the token."""
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+@dataclass
+class SearchResult:
+    resources: list[dict[str, Any]]
+    complete: bool
+    problem: str | None = None
+
+
+class FhirClient:
+    """A small FHIR REST reader bound to one server and one (optional) bearer token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        max_pages: int,
+        session: requests.Session | None = None,
+    ):
+        self.base_url = base_url.rstrip("/") + "/"
+        self._origin = origin(self.base_url)
+        self._token = token
+        self._timeout = (connect_timeout, read_timeout)
+        self._max_pages = max_pages
+        self._session = session or requests.Session()
+
+    def same_origin(self, url: str) -> bool:
+        return origin(url) == self._origin
+
+    def _headers(self, url: str) -> dict[str, str]:
+        headers = {"Accept": FHIR_JSON}
+        if self._token and self.same_origin(url):
+            headers["Authorization"] = f"Bearer {self._token}"
+        return headers
+
+    def absolute(self, relative: str) -> str:
+        return urljoin(self.base_url, relative)
+
+    def get_json(self, url: str) -> Any:
+        """GET a FHIR JSON document; every failure becomes a FhirFetchError with a safe message."""
+        where = urlsplit(url).path or "/"
+        try:
+            response = self._session.get(
+                url,
+                headers=self._headers(url),
+                timeout=self._timeout,
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.Timeout as exc:
+            raise FhirFetchError(f"timed out reading {where}") from exc
+        except requests.RequestException as exc:
+            raise FhirFetchError(f"could not connect for {where} ({type(exc).__name__})") from exc
+        with response:
+            if response.status_code != 200:
+                raise FhirFetchError(f"{where} answered HTTP {response.status_code}")
+            body = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
+            if len(body) > MAX_RESPONSE_BYTES:
+                raise FhirFetchError(f"{where} answered more than {MAX_RESPONSE_BYTES} bytes")
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise FhirFetchError(f"{where} did not answer valid JSON") from exc
+
+    def read(self, relative: str) -> dict[str, Any]:
+        document = self.get_json(self.absolute(relative))
+        if not isinstance(document, dict) or "resourceType" not in document:
+            raise FhirFetchError(f"{relative.split('/')[0]} read did not return a FHIR resource")
+        return document
+
+    def search(self, relative: str) -> SearchResult:
+        """All pages of a search, following `next` links on the same origin only."""
+        url: str | None = self.absolute(relative)
+        resources: list[dict[str, Any]] = []
+        pages = 0
+        while url:
+            bundle = self.get_json(url)
+            if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+                kind = (
+                    bundle.get("resourceType")
+                    if isinstance(bundle, dict)
+                    else type(bundle).__name__
+                )
+                raise FhirFetchError(
+                    f"search {relative.split('?')[0]} returned {kind}, not a Bundle"
+                )
+            resources += [
+                e["resource"]
+                for e in bundle.get("entry") or []
+                if isinstance(e, dict)
+                and isinstance(e.get("resource"), dict)
+                and (e.get("search") or {}).get("mode", "match") != "outcome"
+            ]
+            pages += 1
+            url = _next_link(bundle)
+            if url is None:
+                break
+            if not self.same_origin(url):
+                log.warning("paging link to another origin not followed")
+                return SearchResult(
+                    resources, False, "a paging link pointed to another server and was not followed"
+                )
+            if pages >= self._max_pages:
+                return SearchResult(
+                    resources, False, f"more than {self._max_pages} pages; the rest was not read"
+                )
+        return SearchResult(resources, True)
+
+
+def _next_link(bundle: dict[str, Any]) -> str | None:
+    for link in bundle.get("link") or []:
+        if (
+            isinstance(link, dict)
+            and link.get("relation") == "next"
+            and isinstance(link.get("url"), str)
+        ):
+            return str(link["url"])
+    return None

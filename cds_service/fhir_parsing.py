@@ -1,0 +1,131 @@
+"""Parse raw FHIR R4 JSON into ``fhir.resources`` models, one resource at a time.
+
+fhir.resources 8 has no R4 package; R4 JSON for the resource types we read parses
+with the R4B models. A malformed resource is skipped, logged without its content,
+and reported, so one bad entry never sinks the whole hook call.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError
+
+log = logging.getLogger(__name__)
+
+READ_TYPES = frozenset(
+    {
+        "Patient",
+        "Condition",
+        "MedicationRequest",
+        "MedicationStatement",
+        "Procedure",
+        "Observation",
+        "DocumentReference",
+        "ServiceRequest",
+        "DeviceRequest",
+    }
+)
+
+
+@dataclass
+class ParsedRecord:
+    """Everything read for one patient, with what could not be read."""
+
+    patient_id: str
+    resources: dict[str, list[Any]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    incomplete_types: set[str] = field(default_factory=set)
+
+    def of_type(self, resource_type: str) -> list[Any]:
+        return self.resources.get(resource_type, [])
+
+    def note_problem(self, resource_type: str, message: str, *, incomplete: bool = True) -> None:
+        """Record a problem; ``incomplete`` marks the type as possibly missing patient data."""
+        self.problems.append(message)
+        if incomplete:
+            self.incomplete_types.add(resource_type)
+
+
+def reference_points_elsewhere(resource: dict[str, Any], patient_id: str) -> bool:
+    """True when the resource's subject/patient reference names a different patient."""
+    if resource.get("resourceType") == "Patient":
+        return resource.get("id") not in (None, patient_id)
+    for key in ("subject", "patient"):
+        ref = resource.get(key)
+        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+            target = ref["reference"].rstrip("/")
+            if "Patient/" in target:
+                return target.rsplit("Patient/", 1)[1].split("/")[0] != patient_id
+    return False
+
+
+def error_locations(error: ValidationError) -> str:
+    """Field paths of a validation error, without the offending values (they may be PHI)."""
+    paths = sorted({".".join(str(p) for p in item["loc"]) or "(root)" for item in error.errors()})
+    shown = ", ".join(paths[:3])
+    return shown + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+
+
+def parse_resource(raw: Any) -> tuple[Any, str | None]:
+    """A model for one raw resource, or None with a short reason."""
+    if not isinstance(raw, dict):
+        return None, "entry is not a JSON object"
+    resource_type = raw.get("resourceType")
+    if resource_type not in READ_TYPES:
+        return None, f"resource type {resource_type!r} is not read"
+    model_class = get_fhir_model_class(resource_type)
+    try:
+        return model_class.model_validate(raw), None
+    except ValidationError as exc:
+        return None, f"invalid at {error_locations(exc)}"
+    except (TypeError, ValueError) as exc:  # fhir.resources raises these for odd primitives
+        return None, f"invalid ({type(exc).__name__})"
+
+
+def label(raw: Any) -> str:
+    if isinstance(raw, dict):
+        rid = raw.get("id")
+        return (
+            f"{raw.get('resourceType', 'resource')}/{rid}"
+            if isinstance(rid, str)
+            else str(raw.get("resourceType", "resource"))
+        )
+    return "entry"
+
+
+def add_resources(record: ParsedRecord, expected_type: str, raws: list[Any]) -> None:
+    """Parse resources that belong in ``expected_type``; skip and report the rest."""
+    for raw in raws:
+        if isinstance(raw, dict) and raw.get("resourceType") == "OperationOutcome":
+            continue  # search-result warnings, not patient data
+        if (
+            isinstance(raw, dict)
+            and raw.get("resourceType") not in (expected_type, None)
+            and (raw.get("resourceType") in READ_TYPES)
+        ):
+            # A search can legitimately include other types (_include); keep them under their type.
+            expected = raw["resourceType"]
+        else:
+            expected = expected_type
+        if isinstance(raw, dict) and reference_points_elsewhere(raw, record.patient_id):
+            record.note_problem(
+                expected,
+                f"{label(raw)} belongs to another patient and was ignored",
+                incomplete=False,
+            )
+            log.warning("ignored resource for another patient", extra={"resource_type": expected})
+            continue
+        model, reason = parse_resource(raw)
+        if model is None:
+            record.note_problem(
+                expected, f"{label(raw)} could not be read ({reason}) and was skipped"
+            )
+            log.warning(
+                "skipped malformed resource", extra={"resource_type": expected, "reason": reason}
+            )
+            continue
+        record.resources.setdefault(model.get_resource_type(), []).append(model)

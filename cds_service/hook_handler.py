@@ -1,0 +1,189 @@
+"""One hook call end to end: validate → gather → parse → facts → evaluate → cards.
+
+HTTP and the replay CLI both come through ``HookHandler.handle`` so they cannot
+drift apart. Only gathering does I/O; everything after it is pure.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+import requests
+
+from cds_service.cards import build_cards
+from cds_service.catalogue import Catalogue, default_catalogue
+from cds_service.codes import CodeSets, default_codesets
+from cds_service.config import Settings
+from cds_service.errors import ClientError
+from cds_service.evaluation import evaluate
+from cds_service.facts import extract_facts
+from cds_service.fhir_client import FhirClient
+from cds_service.fhir_parsing import parse_resource
+from cds_service.gathering import Template, gather
+from cds_service.policy import Policy, load_preset
+from cds_service.resources import DATA_DIR, describe_error, load_validated, validator
+
+log = logging.getLogger(__name__)
+
+ORDER_TYPES = frozenset({"ServiceRequest", "MedicationRequest", "DeviceRequest"})
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    id: str
+    hook: str
+    title: str
+    description: str
+    prefetch: dict[str, str]
+    usage_requirements: str | None
+    policy: Policy
+
+    def discovery_entry(self) -> dict[str, Any]:
+        entry = {
+            "hook": self.hook,
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "prefetch": dict(self.prefetch),
+        }
+        if self.usage_requirements:
+            entry["usageRequirements"] = self.usage_requirements
+        return entry
+
+    def templates(self) -> list[Template]:
+        return [Template(key, query) for key, query in self.prefetch.items()]
+
+
+def load_services(policy_override: str | None = None) -> dict[str, ServiceDefinition]:
+    """Service definitions with their policies, validated now so a bad file stops start-up."""
+    document = load_validated(DATA_DIR / "services.json", "services.schema.json")
+    services = {}
+    for body in document["services"]:
+        services[body["id"]] = ServiceDefinition(
+            id=body["id"],
+            hook=body["hook"],
+            title=body["title"],
+            description=body["description"],
+            prefetch=body["prefetch"],
+            usage_requirements=body.get("usageRequirements"),
+            policy=load_preset(policy_override or body["policy"]),
+        )
+    return services
+
+
+def validate_request(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ClientError(400, "request body must be a JSON object", "(root)")
+    error = jsonschema.exceptions.best_match(
+        validator("hook-request.schema.json").iter_errors(body)
+    )
+    if error is not None:
+        location, message = describe_error(error)
+        raise ClientError(400, f"invalid hook request at {location}: {message}", location)
+    return body
+
+
+def draft_orders(request: dict[str, Any]) -> list[Any]:
+    """Parse the draft orders; a malformed order is the caller's mistake, so it is a 400."""
+    context = request["context"]
+    entries = context["draftOrders"].get("entry") or []
+    selections = set(context.get("selections") or [])
+    orders = []
+    found = set()
+    for index, entry in enumerate(entries):
+        raw = entry["resource"]
+        if raw.get("resourceType") not in ORDER_TYPES:
+            continue
+        where = f"context.draftOrders.entry.{index}.resource"
+        model, reason = parse_resource(raw)
+        if model is None:
+            raise ClientError(400, f"invalid draft order at {where}: {reason}", where)
+        subject = getattr(model, "subject", None)
+        target = getattr(subject, "reference", None) or ""
+        if "Patient/" in target and target.rsplit("Patient/", 1)[1] != context["patientId"]:
+            raise ClientError(
+                400,
+                f"draft order at {where} is for a different patient than context.patientId",
+                f"{where}.subject",
+            )
+        ref = f"{raw['resourceType']}/{raw.get('id')}"
+        found.add(ref)
+        if not selections or ref in selections:
+            orders.append(model)
+    unknown = selections - found
+    if unknown:
+        raise ClientError(
+            400,
+            f"context.selections names orders not in draftOrders: {', '.join(sorted(unknown))}",
+            "context.selections",
+        )
+    return orders
+
+
+class HookHandler:
+    def __init__(
+        self,
+        settings: Settings,
+        services: dict[str, ServiceDefinition] | None = None,
+        codesets: CodeSets | None = None,
+        catalogue: Catalogue | None = None,
+    ):
+        self.settings = settings
+        self.services = (
+            services if services is not None else load_services(settings.policy_override)
+        )
+        self.codesets = codesets or default_codesets()
+        self.catalogue = catalogue or default_catalogue()
+        self._session = requests.Session()
+
+    def discovery(self) -> dict[str, Any]:
+        return {"services": [s.discovery_entry() for s in self.services.values()]}
+
+    def service(self, service_id: str) -> ServiceDefinition:
+        service = self.services.get(service_id)
+        if service is None:
+            raise ClientError(404, f"unknown CDS service id {service_id!r}", code="not-found")
+        return service
+
+    def _client(self, base_url: str, token: str | None) -> FhirClient:
+        return FhirClient(
+            base_url,
+            token,
+            connect_timeout=self.settings.fhir_connect_timeout,
+            read_timeout=self.settings.fhir_read_timeout,
+            max_pages=self.settings.fhir_max_pages,
+            session=self._session,
+        )
+
+    def handle(self, service_id: str, body: Any) -> dict[str, Any]:
+        started = time.monotonic()
+        service = self.service(service_id)
+        request = validate_request(body)
+        if request["hook"] != service.hook:
+            raise ClientError(
+                400,
+                f"service {service_id} answers the {service.hook} hook, not {request['hook']}",
+                "hook",
+            )
+        orders = draft_orders(request)
+        record = gather(request, service.templates(), self._client)
+        facts = extract_facts(record, orders, self.codesets, self.settings.evaluation_date())
+        evaluation = evaluate(facts, service.policy, self.catalogue)
+        cards = build_cards(evaluation, facts.patient_id, request["hookInstance"], self.catalogue)
+        log.info(
+            "hook evaluated",
+            extra={
+                "hook_instance": request["hookInstance"],
+                "service": service_id,
+                "policy": f"{service.policy.name}@{service.policy.version}",
+                "request_type": evaluation.request.request_type,
+                "topics": [c["source"]["topic"]["code"] for c in cards],
+                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                "skipped_resources": len(record.problems),
+            },
+        )
+        return {"cards": cards}
