@@ -567,7 +567,8 @@ def dose_range(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> lis
 
 CAVEATS = {
     "fibromyalgia": (
-        "fibromyalgia: opioids are not first-line; intrathecal therapy is mechanistically questionable"
+        "fibromyalgia: opioids are not first-line; "
+        "intrathecal therapy is mechanistically questionable"
     ),
     "spondylosis-without-radiculopathy": (
         "spondylosis without radiculopathy may respond less well to intrathecal opioids"

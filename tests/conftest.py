@@ -1,0 +1,52 @@
+"""Shared test helpers: the app under a fixed evaluation date, fixtures and schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from cds_service.app import create_app
+from cds_service.config import Settings
+from cds_service.replay import request_from_bundle
+from cds_service.resources import validator
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fhir_fixtures"
+TEST_DATA = Path(__file__).resolve().parent / "data"
+AS_OF = dt.date(2026, 11, 21)
+SIGN, SELECT = "itdd-order-sign", "itdd-order-select"
+
+
+def load_fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def topics(response: dict[str, Any]) -> set[str]:
+    return {card["source"]["topic"]["code"] for card in response["cards"]}
+
+
+def assert_valid_response(response: dict[str, Any]) -> None:
+    errors = list(validator("cds-hooks-response.schema.json").iter_errors(response))
+    assert not errors, [e.message for e in errors]
+
+
+@pytest.fixture
+def client() -> FlaskClient:
+    return create_app(Settings(as_of=AS_OF)).test_client()
+
+
+@pytest.fixture
+def templates(client: FlaskClient) -> dict[str, str]:
+    services = client.get("/cds-services").get_json()["services"]
+    return next(s["prefetch"] for s in services if s["id"] == SIGN)
+
+
+def hook_request(
+    name: str, templates: dict[str, str], hook: str = "order-sign", keys: set[str] | None = None
+) -> dict[str, Any]:
+    return request_from_bundle(load_fixture(name), hook, templates, keys)
