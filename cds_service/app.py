@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from typing import Any
 
 from flask import Flask, Response, request
@@ -45,7 +44,7 @@ def _request_json() -> Any:
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app; policies, code sets and schemas are validated here, before any request."""
     settings = settings or Settings.from_env()
-    configure_logging(os.environ.get("CDS_LOG_LEVEL", "INFO"))
+    configure_logging(settings.log_level)
     handler = HookHandler(settings)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes

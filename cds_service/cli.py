@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--as-of", type=_date, help="evaluation date YYYY-MM-DD (default: today)")
     replay.add_argument("--policy", help="policy preset name or policy JSON file")
+
+    build = commands.add_parser(
+        "request", help="print the CDS Hooks request replay would send (for curl)"
+    )
+    build.add_argument("path", type=Path)
+    build.add_argument("--hook", choices=("order-sign", "order-select"), default="order-sign")
     return parser
 
 
@@ -90,7 +96,8 @@ def replay_request(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     document = load_json_file(args.path)
     if not isinstance(document, dict):
         raise ReplayInputError(f"{args.path}: expected a FHIR Bundle or a CDS Hooks request object")
-    app = create_app(Settings(as_of=args.as_of, policy_override=args.policy))
+    # Replay prints the response on stdout; only warnings (skipped resources) go to stderr.
+    app = create_app(Settings(as_of=args.as_of, policy_override=args.policy, log_level="WARNING"))
     handler = app.extensions["hook_handler"]
     is_bundle = document.get("resourceType") == "Bundle"
     if not is_bundle and not ("hook" in document and "context" in document):
@@ -107,6 +114,22 @@ def replay_request(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
         request = {**document, "hook": hook}
     response = app.test_client().post(f"/cds-services/{service.id}", json=request)
     return response.status_code, response.get_json()
+
+
+def _print_request(args: argparse.Namespace) -> int:
+    from cds_service.hook_handler import load_services
+    from cds_service.replay import ReplayInputError, load_json_file, request_from_bundle
+
+    try:
+        bundle = load_json_file(args.path)
+        if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+            raise ReplayInputError(f"{args.path}: not a FHIR Bundle")
+        service = next(s for s in load_services().values() if s.hook == args.hook)
+        request = request_from_bundle(bundle, args.hook, service.prefetch)
+    except ReplayInputError as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    print(json.dumps(request, indent=2, ensure_ascii=False))
+    return 0
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -130,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "request":
+            return _print_request(args)
         return _replay(args)
     except ConfigurationError as exc:
         return _fail(f"configuration: {exc}", EXIT_USAGE)

@@ -32,6 +32,7 @@ class Settings:
     fhir_read_timeout: float = 10.0
     fhir_max_pages: int = 50
     max_body_bytes: int = 50 * 1024 * 1024
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -41,6 +42,7 @@ class Settings:
             fhir_read_timeout=_float("CDS_FHIR_READ_TIMEOUT", 10.0),
             fhir_max_pages=int(_float("CDS_FHIR_MAX_PAGES", 50)),
             max_body_bytes=int(_float("CDS_MAX_BODY_BYTES", 50 * 1024 * 1024)),
+            log_level=os.environ.get("CDS_LOG_LEVEL", "INFO"),
         )
 
     def evaluation_date(self) -> dt.date:
