@@ -459,8 +459,12 @@ def _dose_from_dosage(request: Any) -> tuple[float | None, str]:
     for dosage in request.dosageInstruction or []:
         for dose_rate in dosage.doseAndRate or []:
             rate = dose_rate.rateQuantity
-            if rate is not None and (rate.code or rate.unit or "").lower() in ("mg/d", "mg/day"):
-                return float(rate.value), "dosage rate"
+            per_day_unit = rate is not None and (rate.code or rate.unit or "").lower() in (
+                "mg/d",
+                "mg/day",
+            )
+            if rate is not None and per_day_unit and rate.value is not None:
+                return float(rate.value), f"dosage rate {float(rate.value):g} mg/day"
             dose = _mg(dose_rate.doseQuantity)
             frequency = _per_day(dosage.timing)
             if dose is not None and frequency is not None:

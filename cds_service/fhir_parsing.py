@@ -53,7 +53,8 @@ class ParsedRecord:
 def reference_points_elsewhere(resource: dict[str, Any], patient_id: str) -> bool:
     """True when the resource's subject/patient reference names a different patient."""
     if resource.get("resourceType") == "Patient":
-        return resource.get("id") not in (None, patient_id)
+        rid = resource.get("id")
+        return isinstance(rid, str) and rid != patient_id
     for key in ("subject", "patient"):
         ref = resource.get(key)
         if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
@@ -75,8 +76,8 @@ def parse_resource(raw: Any) -> tuple[Any, str | None]:
     if not isinstance(raw, dict):
         return None, "entry is not a JSON object"
     resource_type = raw.get("resourceType")
-    if resource_type not in READ_TYPES:
-        return None, f"resource type {resource_type!r} is not read"
+    if not isinstance(resource_type, str) or resource_type not in READ_TYPES:
+        return None, "resource type is missing or not one this service reads"
     model_class = get_fhir_model_class(resource_type)
     try:
         return model_class.model_validate(raw), None
@@ -89,43 +90,35 @@ def parse_resource(raw: Any) -> tuple[Any, str | None]:
 def label(raw: Any) -> str:
     if isinstance(raw, dict):
         rid = raw.get("id")
-        return (
-            f"{raw.get('resourceType', 'resource')}/{rid}"
-            if isinstance(rid, str)
-            else str(raw.get("resourceType", "resource"))
-        )
+        kind = raw.get("resourceType")
+        kind = kind if isinstance(kind, str) and kind.isalpha() else "resource"
+        return f"{kind}/{rid}" if isinstance(rid, str) and len(rid) <= 64 else kind
     return "entry"
 
 
 def add_resources(record: ParsedRecord, expected_type: str, raws: list[Any]) -> None:
-    """Parse resources that belong in ``expected_type``; skip and report the rest."""
+    """Parse resources into the record; skip and report the ones that cannot be read."""
     for raw in raws:
-        if isinstance(raw, dict) and raw.get("resourceType") == "OperationOutcome":
+        kind = raw.get("resourceType") if isinstance(raw, dict) else None
+        if kind == "OperationOutcome":
             continue  # search-result warnings, not patient data
-        if (
-            isinstance(raw, dict)
-            and raw.get("resourceType") not in (expected_type, None)
-            and (raw.get("resourceType") in READ_TYPES)
-        ):
-            # A search can legitimately include other types (_include); keep them under their type.
-            expected = raw["resourceType"]
-        else:
-            expected = expected_type
+        # A search can legitimately include other types (_include); keep them under their type.
+        listed_as = kind if isinstance(kind, str) and kind in READ_TYPES else expected_type
         if isinstance(raw, dict) and reference_points_elsewhere(raw, record.patient_id):
             record.note_problem(
-                expected,
+                listed_as,
                 f"{label(raw)} belongs to another patient and was ignored",
                 incomplete=False,
             )
-            log.warning("ignored resource for another patient", extra={"resource_type": expected})
+            log.warning("ignored resource for another patient", extra={"resource_type": listed_as})
             continue
         model, reason = parse_resource(raw)
         if model is None:
             record.note_problem(
-                expected, f"{label(raw)} could not be read ({reason}) and was skipped"
+                listed_as, f"{label(raw)} could not be read ({reason}) and was skipped"
             )
             log.warning(
-                "skipped malformed resource", extra={"resource_type": expected, "reason": reason}
+                "skipped malformed resource", extra={"resource_type": listed_as, "reason": reason}
             )
             continue
         record.resources.setdefault(model.get_resource_type(), []).append(model)
