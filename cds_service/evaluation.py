@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from cds_service.catalogue import Catalogue
+from cds_service.clinical_nlp import NoteSummary
 from cds_service.facts import (
     ADJUVANT_CLASSES,
     ClinicalFacts,
     Evidence,
     MedicationFact,
+    NoteFact,
     PainScore,
     ProcedureFact,
 )
+from cds_service.fhir_values import end_of_day
 from cds_service.policy import Policy
 from cds_service.request_type import REFILL, RequestContext, classify
 
@@ -186,50 +188,71 @@ def psych_evaluation(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) 
     ]
 
 
-_PERCENT = re.compile(
-    r"(\d{1,3}(?:\.\d+)?)\s*%\s*(?:pain\s+)?(?:reduction|relief|improvement|decrease)"
-)
-_QUALITATIVE_SUCCESS = re.compile(r"\b(?:successful|success|good|excellent|adequate|acceptable)\b")
-_NEGATED_SUCCESS = re.compile(
-    r"\b(?:not|un|no|without)\s*(?:\w+\s+)?(?:successful|success|good|adequate|acceptable)"
-)
-
-
 def _scores_between(
     scores: tuple[PainScore, ...], start: dt.datetime, end: dt.datetime
 ) -> list[PainScore]:
     return [s for s in scores if start <= s.when <= end]
 
 
+def _trial_window(trial: ProcedureFact, policy: Policy) -> tuple[dt.datetime, dt.datetime]:
+    assert trial.start is not None
+    days = policy.settings["trialResponse"]["observationWindowDays"]
+    return trial.start, (trial.end or trial.start) + dt.timedelta(days=days)
+
+
+def _trial_texts(
+    trial: ProcedureFact, facts: ClinicalFacts, policy: Policy
+) -> list[tuple[NoteSummary, Evidence]]:
+    """The trial's own outcome/note text and the notes written during its window."""
+    start, end = _trial_window(trial, policy)
+    texts = (
+        [(trial.summary, replace(trial.evidence, unstructured=True))] if trial.outcome_text else []
+    )
+    texts += [
+        (n.summary, n.evidence) for n in facts.notes_between(start - dt.timedelta(days=1), end)
+    ]
+    return texts
+
+
 def _trial_result(
     trial: ProcedureFact, facts: ClinicalFacts, policy: Policy
 ) -> tuple[float, tuple[Evidence, ...]] | None:
-    settings = policy.settings["trialResponse"]
+    """Pain reduction from coded scores around the trial, else from what its notes state."""
     if trial.start is None:
         return None
-    lookback = trial.start - dt.timedelta(days=settings["baselineLookbackDays"])
-    before = [s for s in facts.pain_scores if lookback <= s.when < trial.start]
-    window_end = (trial.end or trial.start) + dt.timedelta(days=settings["observationWindowDays"])
-    during = _scores_between(facts.pain_scores, trial.start, window_end)
+    start, end = _trial_window(trial, policy)
+    lookback = start - dt.timedelta(days=policy.settings["trialResponse"]["baselineLookbackDays"])
+    before = [s for s in facts.pain_scores if lookback <= s.when < start]
+    during = _scores_between(facts.pain_scores, start, end)
     if before and during:
         baseline, best = before[-1], min(during, key=lambda s: s.value)
         reduction = _reduction(baseline.value, best.value)
         if reduction is not None:
             return reduction, (trial.evidence, baseline.evidence, best.evidence)
-    stated = _PERCENT.search(trial.outcome_text)
-    if stated:
-        return float(stated.group(1)), (
-            replace(
+    for summary, evidence in _trial_texts(trial, facts, policy):
+        if summary.pain_before is not None and summary.pain_after is not None:
+            reduction = _reduction(summary.pain_before, summary.pain_after)
+            if reduction is not None:
+                what = (
+                    f"{evidence.what}: pain {summary.pain_before:g}/10 before, "
+                    f"{summary.pain_after:g}/10 during"
+                )
+                return reduction, (trial.evidence, replace(evidence, what=what, unstructured=True))
+        if summary.percent_relief is not None:
+            what = f"{evidence.what}: {summary.percent_relief:g}% relief stated"
+            return summary.percent_relief, (
                 trial.evidence,
-                what=f"{trial.evidence.what}: {stated.group(0)} stated",
-                unstructured=True,
-            ),
-        )
+                replace(evidence, what=what, unstructured=True),
+            )
     return None
 
 
 def trial_response(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> list[Finding]:
-    trials = [t for t in facts.completed_procedures("trial-procedure") if t.status == "completed"]
+    trials = [
+        t
+        for t in facts.completed_procedures("trial-procedure")
+        if t.status == "completed" and t.start
+    ]
     if not trials:
         return [
             Finding(
@@ -261,18 +284,16 @@ def trial_response(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) ->
             )
         ]
     latest = trials[-1]
-    text = latest.outcome_text.lower()
-    if (
-        policy.settings["trialResponse"]["acceptQualitativeSuccess"]
-        and _QUALITATIVE_SUCCESS.search(text)
-        and not _NEGATED_SUCCESS.search(text)
-    ):
+    stated = [
+        e for summary, e in _trial_texts(latest, facts, policy) if summary.has("TRIAL_SUCCESS")
+    ]
+    if policy.settings["trialResponse"]["acceptQualitativeSuccess"] and stated:
         return [
             Finding(
                 "trial-response",
                 MET,
                 "trial documented as successful (not quantified)",
-                (replace(latest.evidence, unstructured=True),),
+                (latest.evidence, *stated),
                 notes=("The policy accepts a qualitative trial result.",),
             )
         ]
@@ -281,7 +302,7 @@ def trial_response(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) ->
             "trial-response",
             MISSING,
             "trial on file but pain reduction not quantified",
-            tuple(t.evidence for t in trials),
+            (*(t.evidence for t in trials), *stated),
             (
                 "pain scores (0-10) before and during the trial, or a stated percentage "
                 f"reduction {policy.threshold_text()}",
@@ -376,21 +397,52 @@ def continued_efficacy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy
 # --- contraindications --------------------------------------------------------------------
 
 
+def _recent_notes(facts: ClinicalFacts, days: int) -> list[NoteFact]:
+    end = end_of_day(facts.as_of)
+    return facts.notes_between(end - dt.timedelta(days=days), end)
+
+
 def life_expectancy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> list[Finding]:
     settings = policy.settings["lifeExpectancy"]
     months = settings["minimumMonths"]
-    terminal = facts.active_diagnoses("terminal-prognosis")
+    advice = (
+        "A permanent pump is not advised; a temporary catheter or systemic therapy "
+        "is advised instead."
+    )
+    notes = _recent_notes(facts, policy.settings["prognosisLookbackDays"])
+    terminal = [d.evidence for d in facts.active_diagnoses("terminal-prognosis")]
+    terminal += [n.evidence for n in notes if n.summary.has("TERMINAL")]
     if terminal:
         return [
             Finding(
                 "life-expectancy",
                 CONTRAINDICATED,
                 f"terminal illness or hospice: life expectancy under {months:g} months likely",
-                tuple(d.evidence for d in terminal),
-                notes=(
-                    "A permanent pump is not advised; a temporary catheter or systemic therapy "
-                    "is advised instead.",
-                ),
+                tuple(terminal),
+                notes=(advice,),
+            )
+        ]
+    stated = [n for n in notes if n.summary.prognosis_months is not None]
+    if stated:
+        latest = stated[-1]
+        value = latest.summary.prognosis_months
+        assert value is not None
+        evidence = replace(
+            latest.evidence, what=f"{latest.evidence.what}: prognosis ≈{value:.1f} months"
+        )
+        if value < months:
+            return [
+                Finding(
+                    "life-expectancy",
+                    CONTRAINDICATED,
+                    f"documented prognosis ≈{value:.1f} months, under {months:g}",
+                    (evidence,),
+                    notes=(advice,),
+                )
+            ]
+        return [
+            Finding(
+                "life-expectancy", MET, f"documented prognosis ≈{value:.0f} months", (evidence,)
             )
         ]
     if settings["missingPrognosis"][ctx.pain_type] == "warn":
@@ -406,20 +458,23 @@ def life_expectancy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -
 
 
 def active_infection(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> list[Finding]:
-    concept = (
-        policy.settings["refillInfectionConcept"]
-        if ctx.request_type == REFILL
-        else "active-infection"
-    )
-    active = facts.active_diagnoses(concept)
+    refill = ctx.request_type == REFILL
+    concept = policy.settings["refillInfectionConcept"] if refill else "active-infection"
+    note_categories = ("SITE_INFECTION",) if refill else ("SITE_INFECTION", "SYSTEMIC_INFECTION")
+    active = [d.evidence for d in facts.active_diagnoses(concept)]
+    active += [
+        n.evidence
+        for n in _recent_notes(facts, policy.settings["recentNoteDays"])
+        if n.summary.has(*note_categories)
+    ]
     if active:
-        hold = " (safety hold on refill)" if ctx.request_type == REFILL else ""
+        hold = " (safety hold on refill)" if refill else ""
         return [
             Finding(
                 "active-infection",
                 CONTRAINDICATED,
                 f"active infection documented{hold}",
-                tuple(d.evidence for d in active),
+                tuple(active),
             )
         ]
     resolved = [d.evidence for d in facts.diagnoses if concept in d.concepts and not d.active]
@@ -471,10 +526,34 @@ def _refills(facts: ClinicalFacts) -> list[ProcedureFact]:
     ]
 
 
+EMPTY_PUMP_ADVICE = (
+    "Opioid tolerance may be lost: refill at a significantly reduced concentration and "
+    "re-titrate; never resume the prior dose."
+)
+
+
 def empty_pump(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> list[Finding]:
     limit = policy.settings["maxDaysBetweenRefills"]
     refills = _refills(facts)
-    if not refills:
+    last = refills[-1] if refills else None
+    since = last.start if last is not None else None
+    reported = [
+        n.evidence
+        for n in _recent_notes(facts, policy.settings["recentNoteDays"])
+        if n.summary.has("EMPTY_PUMP", "MISSED_REFILL")
+        and (since is None or (n.when and n.when >= since))
+    ]
+    if reported:
+        return [
+            Finding(
+                "empty-pump",
+                ALERT,
+                "note reports an empty pump, alarm or missed refill",
+                tuple(reported) + ((last.evidence,) if last else ()),
+                notes=(EMPTY_PUMP_ADVICE,),
+            )
+        ]
+    if last is None or since is None:
         return [
             Finding(
                 "empty-pump",
@@ -486,9 +565,7 @@ def empty_pump(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> lis
                 ),
             )
         ]
-    last = refills[-1]
-    assert last.start is not None
-    days = (facts.as_of - last.start.date()).days
+    days = (facts.as_of - since.date()).days
     if days > limit:
         return [
             Finding(
@@ -496,10 +573,7 @@ def empty_pump(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> lis
                 ALERT,
                 f"{days} days since last refill (max {limit}): pump may have run empty",
                 (last.evidence,),
-                notes=(
-                    "Opioid tolerance may be lost: refill at a significantly reduced "
-                    "concentration and re-titrate; never resume the prior dose.",
-                ),
+                notes=(EMPTY_PUMP_ADVICE,),
             )
         ]
     return [Finding("empty-pump", MET, f"last refill {days} days ago", (last.evidence,))]
@@ -509,26 +583,25 @@ def monitoring_adherence(
     facts: ClinicalFacts, ctx: RequestContext, policy: Policy
 ) -> list[Finding]:
     limit = policy.settings["maxDaysBetweenRefills"]
-    refills = _refills(facts)
     late = []
-    for earlier, later in itertools.pairwise(refills):
+    for earlier, later in itertools.pairwise(_refills(facts)):
         assert earlier.start is not None and later.start is not None
         gap = (later.start.date() - earlier.start.date()).days
         if gap > limit:
-            late.append(
-                replace(
-                    later.evidence,
-                    what=f"{later.evidence.what}: {gap} days after the previous refill",
-                )
-            )
+            what = f"{later.evidence.what}: {gap} days after the previous refill"
+            late.append(replace(later.evidence, what=what))
+    late += [n.evidence for n in _recent_notes(facts, 365) if n.summary.has("MISSED_REFILL")]
     if late:
         return [
             Finding(
                 "monitoring-adherence",
                 ADVISORY,
-                f"{len(late)} refill interval(s) over {limit} days",
+                f"{len(late)} late or missed refill(s) in the record",
                 tuple(late),
-                notes=("Confirm regular pain-team follow-up and refill scheduling.",),
+                notes=(
+                    f"Refills are due at most every {limit} days; "
+                    "confirm regular pain-team follow-up.",
+                ),
             )
         ]
     return [Finding("monitoring-adherence", MET, "refills on schedule")]

@@ -9,9 +9,16 @@ only what was known then.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from cds_service.clinical_nlp import (
+    EMPTY_SUMMARY,
+    NoteReader,
+    NoteSummary,
+    candidacy,
+    failure_reasons,
+)
 from cds_service.codes import CodedText, CodeSets
 from cds_service.fhir_parsing import ParsedRecord
 from cds_service.fhir_values import (
@@ -21,7 +28,7 @@ from cds_service.fhir_values import (
     period_bounds,
     to_datetime,
 )
-from cds_service.note_text import attachment_text, candidacy_conclusion, failure_reasons
+from cds_service.note_text import attachment_text
 
 ACTIVE_CLINICAL = {"active", "recurrence", "relapse"}
 IGNORED_STATUS = {"entered-in-error"}
@@ -99,6 +106,7 @@ class ProcedureFact:
     start: dt.datetime | None
     end: dt.datetime | None
     outcome_text: str
+    summary: NoteSummary
     evidence: Evidence
 
 
@@ -113,6 +121,16 @@ class PainScore:
 class PsychEvaluation:
     conclusion: str | None
     when: dt.datetime | None
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class NoteFact:
+    """One clinical note (DocumentReference) as read by the note reader."""
+
+    when: dt.datetime | None
+    is_psych_note: bool
+    summary: NoteSummary
     evidence: Evidence
 
 
@@ -142,11 +160,15 @@ class ClinicalFacts:
     pain_scores: tuple[PainScore, ...] = ()
     psych_evaluations: tuple[PsychEvaluation, ...] = ()
     orders: tuple[OrderFact, ...] = ()
+    notes: tuple[NoteFact, ...] = ()
     data_problems: tuple[str, ...] = ()
     incomplete_types: frozenset[str] = field(default_factory=frozenset)
 
     def active_diagnoses(self, concept: str) -> list[DiagnosisFact]:
         return [d for d in self.diagnoses if d.active and concept in d.concepts]
+
+    def notes_between(self, start: dt.datetime, end: dt.datetime) -> list[NoteFact]:
+        return [n for n in self.notes if n.when is not None and start <= n.when <= end]
 
     def completed_procedures(self, concept: str) -> list[ProcedureFact]:
         return sorted(
@@ -241,7 +263,7 @@ def _medication_classes(code: CodedText, codesets: CodeSets) -> set[str]:
     return set(codesets.concepts_of(code, names))
 
 
-def _medication_fact(request: Any, codesets: CodeSets) -> MedicationFact | None:
+def _medication_fact(request: Any, codesets: CodeSets, reader: NoteReader) -> MedicationFact | None:
     code = _medication_code(request)
     classes = _medication_classes(code, codesets)
     if not classes:
@@ -260,7 +282,7 @@ def _medication_fact(request: Any, codesets: CodeSets) -> MedicationFact | None:
     reason_text = " | ".join(
         t for t in (structured_reason.searchable_text(), notes_text(request.note)) if t
     )
-    reasons = failure_reasons(reason_text)
+    reasons = failure_reasons(reader.summarize(reason_text))
     start = to_datetime(request.authoredOn)
     if request.dispenseRequest is not None and request.dispenseRequest.validityPeriod is not None:
         start = period_bounds(request.dispenseRequest.validityPeriod)[0] or start
@@ -276,7 +298,7 @@ def _medication_fact(request: Any, codesets: CodeSets) -> MedicationFact | None:
 
 
 def _medications(
-    record: ParsedRecord, codesets: CodeSets, cutoff: dt.datetime
+    record: ParsedRecord, codesets: CodeSets, reader: NoteReader, cutoff: dt.datetime
 ) -> list[MedicationFact]:
     facts = []
     for request in record.of_type("MedicationRequest"):
@@ -286,7 +308,7 @@ def _medications(
             or request.intent == "proposal"
         ):
             continue
-        fact = _medication_fact(request, codesets)
+        fact = _medication_fact(request, codesets, reader)
         if fact is not None and not _after_as_of(fact.start, cutoff):
             facts.append(fact)
     return facts
@@ -296,7 +318,7 @@ def _medications(
 
 
 def _procedures(
-    record: ParsedRecord, codesets: CodeSets, cutoff: dt.datetime
+    record: ParsedRecord, codesets: CodeSets, reader: NoteReader, cutoff: dt.datetime
 ) -> list[ProcedureFact]:
     facts = []
     for procedure in record.of_type("Procedure"):
@@ -319,6 +341,7 @@ def _procedures(
                 start=start,
                 end=end,
                 outcome_text=outcome_text,
+                summary=reader.summarize(outcome_text) if outcome_text else EMPTY_SUMMARY,
                 evidence=Evidence(
                     f"Procedure/{procedure.id}",
                     _day(start),
@@ -330,62 +353,76 @@ def _procedures(
     return facts
 
 
-def _document_text(document: Any) -> str:
+def _document_text(record: ParsedRecord, document: Any) -> str:
+    """All readable text of a note: inline data, fetched attachments, and its description."""
     texts = []
-    for content in document.content or []:
+    for index, content in enumerate(document.content or []):
         attachment = content.attachment
-        if attachment is not None and attachment.data:
+        if attachment is None:
+            continue
+        fetched = record.attachments.get((str(document.id), index))
+        if attachment.data:
             text = attachment_text(attachment.data, attachment.contentType or "text/plain")
-            if text:
-                texts.append(text)
+        elif fetched is not None:
+            text = attachment_text(fetched[0], fetched[1] or attachment.contentType or "text/plain")
+        else:
+            text = None
+        if text:
+            texts.append(text)
     if document.description:
         texts.append(document.description)
     return "\n".join(texts)
 
 
-def _psych_evaluations(
-    record: ParsedRecord, procedures: list[ProcedureFact], codesets: CodeSets, cutoff: dt.datetime
-) -> list[PsychEvaluation]:
-    evaluations = [
-        PsychEvaluation(
-            conclusion=candidacy_conclusion(p.outcome_text) if p.outcome_text else None,
-            when=p.start,
-            evidence=Evidence(
-                p.evidence.reference,
-                p.evidence.when,
-                p.evidence.what,
-                unstructured=bool(p.outcome_text),
-            ),
-        )
-        for p in procedures
-        if "psych-evaluation-procedure" in p.concepts and p.status == "completed"
-    ]
+def _notes(
+    record: ParsedRecord, codesets: CodeSets, reader: NoteReader, cutoff: dt.datetime
+) -> list[NoteFact]:
+    facts = []
     for document in record.of_type("DocumentReference"):
         if (
             document.status in ("entered-in-error", "superseded")
             or document.docStatus == "entered-in-error"
         ):
             continue
-        if not codesets.is_a("psych-note", coded(document.type)):
-            continue
         when = to_datetime(document.date)
         if document.context is not None and document.context.period is not None:
             when = period_bounds(document.context.period)[0] or when
         if _after_as_of(when, cutoff):
             continue
-        text = _document_text(document)
-        evaluations.append(
-            PsychEvaluation(
-                conclusion=candidacy_conclusion(text) if text else None,
+        kind = coded(document.type)
+        facts.append(
+            NoteFact(
                 when=when,
+                is_psych_note=codesets.is_a("psych-note", kind),
+                summary=reader.summarize(_document_text(record, document)),
                 evidence=Evidence(
-                    f"DocumentReference/{document.id}",
-                    _day(when),
-                    coded(document.type).label(),
-                    unstructured=True,
+                    f"DocumentReference/{document.id}", _day(when), kind.label(), unstructured=True
                 ),
             )
         )
+    return sorted(facts, key=lambda n: n.when or dt.datetime.min.replace(tzinfo=dt.UTC))
+
+
+def _psych_evaluations(
+    procedures: list[ProcedureFact], notes: list[NoteFact]
+) -> list[PsychEvaluation]:
+    """Evaluations from psych procedures (conclusion from outcome/note) and psych-typed notes."""
+    evaluations = [
+        PsychEvaluation(
+            conclusion=candidacy(p.summary),
+            when=p.start,
+            evidence=replace(
+                p.evidence, unstructured=p.evidence.unstructured or bool(p.outcome_text)
+            ),
+        )
+        for p in procedures
+        if "psych-evaluation-procedure" in p.concepts and p.status == "completed"
+    ]
+    evaluations += [
+        PsychEvaluation(conclusion=candidacy(n.summary), when=n.when, evidence=n.evidence)
+        for n in notes
+        if n.is_psych_note
+    ]
     return evaluations
 
 
@@ -551,20 +588,26 @@ def order_facts(draft_orders: list[Any], codesets: CodeSets) -> tuple[OrderFact,
 
 
 def extract_facts(
-    record: ParsedRecord, draft_orders: list[Any], codesets: CodeSets, as_of: dt.date
+    record: ParsedRecord,
+    draft_orders: list[Any],
+    codesets: CodeSets,
+    reader: NoteReader,
+    as_of: dt.date,
 ) -> ClinicalFacts:
     """Reduce the parsed record and the draft orders to the facts the criteria read."""
     cutoff = end_of_day(as_of)
-    procedures = _procedures(record, codesets, cutoff)
+    procedures = _procedures(record, codesets, reader, cutoff)
+    notes = _notes(record, codesets, reader, cutoff)
     return ClinicalFacts(
         patient_id=record.patient_id,
         as_of=as_of,
         diagnoses=tuple(_diagnoses(record, codesets, cutoff)),
-        medications=tuple(_medications(record, codesets, cutoff)),
+        medications=tuple(_medications(record, codesets, reader, cutoff)),
         procedures=tuple(procedures),
         pain_scores=tuple(_pain_scores(record, codesets, cutoff)),
-        psych_evaluations=tuple(_psych_evaluations(record, procedures, codesets, cutoff)),
+        psych_evaluations=tuple(_psych_evaluations(procedures, notes)),
         orders=order_facts(draft_orders, codesets),
+        notes=tuple(notes),
         data_problems=tuple(record.problems),
         incomplete_types=frozenset(record.incomplete_types),
     )

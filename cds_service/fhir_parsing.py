@@ -39,6 +39,8 @@ class ParsedRecord:
     resources: dict[str, list[Any]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     incomplete_types: set[str] = field(default_factory=set)
+    # Attachments fetched by URL: (DocumentReference id, content index) -> (bytes, content type)
+    attachments: dict[tuple[str, int], tuple[bytes, str | None]] = field(default_factory=dict)
 
     def of_type(self, resource_type: str) -> list[Any]:
         return self.resources.get(resource_type, [])

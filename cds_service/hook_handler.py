@@ -16,6 +16,7 @@ import requests
 
 from cds_service.cards import build_cards
 from cds_service.catalogue import Catalogue, default_catalogue
+from cds_service.clinical_nlp import default_note_reader
 from cds_service.codes import CodeSets, default_codesets
 from cds_service.config import Settings
 from cds_service.errors import ClientError
@@ -138,6 +139,7 @@ class HookHandler:
         )
         self.codesets = codesets or default_codesets()
         self.catalogue = catalogue or default_catalogue()
+        self.note_reader = default_note_reader()
         self._session = requests.Session()
 
     def discovery(self) -> dict[str, Any]:
@@ -171,7 +173,9 @@ class HookHandler:
             )
         orders = draft_orders(request)
         record = gather(request, service.templates(), self._client)
-        facts = extract_facts(record, orders, self.codesets, self.settings.evaluation_date())
+        facts = extract_facts(
+            record, orders, self.codesets, self.note_reader, self.settings.evaluation_date()
+        )
         evaluation = evaluate(facts, service.policy, self.catalogue)
         cards = build_cards(evaluation, facts.patient_id, request["hookInstance"], self.catalogue)
         log.info(

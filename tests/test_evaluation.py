@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cds_service.catalogue import default_catalogue
+from cds_service.clinical_nlp import EMPTY_SUMMARY, default_note_reader
 from cds_service.evaluation import Evaluation, evaluate
 from cds_service.facts import (
     ClinicalFacts,
@@ -24,6 +25,7 @@ from cds_service.policy import load_preset
 AS_OF = dt.date(2026, 11, 21)
 UTC = dt.UTC
 CATALOGUE = default_catalogue()
+READER = default_note_reader()
 
 
 def at(day: str, hour: int = 10) -> dt.datetime:
@@ -74,6 +76,7 @@ def proc(
         at(day, 8),
         at(end, 8) if end else None,
         outcome,
+        READER.summarize(outcome) if outcome else EMPTY_SUMMARY,
         ev(ref, day),
     )
 
