@@ -8,6 +8,8 @@ followed (a redirect could carry the request to another origin).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 from dataclasses import dataclass
@@ -96,6 +98,37 @@ class FhirClient:
             return json.loads(body)
         except (ValueError, RecursionError) as exc:
             raise FhirFetchError(f"{where} did not answer valid JSON") from exc
+
+    def get_attachment(self, url: str, max_bytes: int) -> tuple[bytes, str | None]:
+        """Attachment content: a FHIR Binary (JSON) or the raw body, capped at ``max_bytes``."""
+        where = urlsplit(url).path or "/"
+        headers = self._headers(url) | {"Accept": f"{FHIR_JSON}, text/plain;q=0.9, text/html;q=0.8"}
+        try:
+            response = self._session.get(
+                url, headers=headers, timeout=self._timeout, allow_redirects=False, stream=True
+            )
+        except requests.Timeout as exc:
+            raise FhirFetchError(f"timed out reading {where}") from exc
+        except requests.RequestException as exc:
+            raise FhirFetchError(f"could not connect for {where} ({type(exc).__name__})") from exc
+        with response:
+            if response.status_code != 200:
+                raise FhirFetchError(f"{where} answered HTTP {response.status_code}")
+            body = response.raw.read(max_bytes * 2, decode_content=True)
+            media = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if media in (FHIR_JSON, "application/json"):
+            try:
+                binary = json.loads(body)
+            except (ValueError, RecursionError) as exc:
+                raise FhirFetchError(f"{where} did not answer valid JSON") from exc
+            if not isinstance(binary, dict) or binary.get("resourceType") != "Binary":
+                raise FhirFetchError(f"{where} did not answer a Binary resource")
+            try:
+                content = base64.b64decode(binary.get("data") or "", validate=False)
+            except (binascii.Error, ValueError) as exc:
+                raise FhirFetchError(f"{where} Binary data is not base64") from exc
+            return content[:max_bytes], binary.get("contentType")
+        return body[:max_bytes], media or None
 
     def read(self, relative: str) -> dict[str, Any]:
         document = self.get_json(self.absolute(relative))

@@ -93,7 +93,71 @@ def gather(
         add_resources(record, template.resource_type, resources)
     if to_fetch:
         _fetch_all(request, to_fetch, client_factory, record)
+    _fetch_attachments(request, client_factory, record)
     return record
+
+
+MAX_ATTACHMENTS = 25
+MAX_ATTACHMENT_BYTES = 1_000_000
+
+
+def _attachment_urls(record: ParsedRecord) -> list[tuple[tuple[str, int], str]]:
+    """(key, url) for note attachments given only by URL, newest notes first."""
+    documents = sorted(
+        record.of_type("DocumentReference"), key=lambda d: str(d.date or ""), reverse=True
+    )
+    wanted = []
+    for document in documents:
+        for index, content in enumerate(document.content or []):
+            attachment = content.attachment
+            if attachment is not None and attachment.url and not attachment.data:
+                wanted.append(((str(document.id), index), str(attachment.url)))
+    return wanted
+
+
+def _fetch_attachments(
+    request: dict[str, Any], client_factory: ClientFactory, record: ParsedRecord
+) -> None:
+    """Read note attachments given by URL from fhirServer only; anything else is reported unread."""
+    wanted = _attachment_urls(record)
+    if not wanted:
+        return
+    server = request.get("fhirServer")
+    if not server:
+        record.note_problem(
+            "DocumentReference",
+            f"{len(wanted)} note attachment(s) given only by URL could not be read (no fhirServer)",
+        )
+        return
+    client = client_factory(server, (request.get("fhirAuthorization") or {}).get("access_token"))
+    reachable = []
+    for key, url in wanted:
+        absolute = client.absolute(url)
+        if client.same_origin(absolute):
+            reachable.append((key, absolute))
+        else:
+            record.note_problem(
+                "DocumentReference",
+                f"DocumentReference/{key[0]} attachment is on another server and was not fetched",
+            )
+    if len(reachable) > MAX_ATTACHMENTS:
+        record.note_problem(
+            "DocumentReference", f"only the newest {MAX_ATTACHMENTS} note attachments were read"
+        )
+        reachable = reachable[:MAX_ATTACHMENTS]
+    with ThreadPoolExecutor(max_workers=min(6, len(reachable) or 1)) as pool:
+        futures = {
+            key: pool.submit(client.get_attachment, url, MAX_ATTACHMENT_BYTES)
+            for key, url in reachable
+        }
+        for key, future in futures.items():
+            try:
+                record.attachments[key] = future.result()
+            except FhirFetchError as exc:
+                record.note_problem(
+                    "DocumentReference",
+                    f"DocumentReference/{key[0]} attachment could not be read ({exc})",
+                )
 
 
 def _fetch_all(

@@ -508,3 +508,84 @@ def test_invalid_policy_stops_startup(tmp_path: Any) -> None:
     path.write_text(json.dumps(broken))
     with pytest.raises(ConfigurationError, match=r"settings\.painReduction\.thresholdPercent"):
         create_app(Settings(as_of=AS_OF, policy_override=str(path)))
+
+
+# --- note attachments given by URL --------------------------------------------------------
+
+
+def _psych_note_by_url(url: str) -> dict[str, Any]:
+    return {
+        "resourceType": "DocumentReference",
+        "id": "psych-url",
+        "status": "current",
+        "subject": {"reference": "Patient/implant-ok-patient"},
+        "date": "2026-07-10T15:00:00Z",
+        "type": {"coding": [{"system": "http://loinc.org", "code": "34791-4"}]},
+        "content": [{"attachment": {"contentType": "text/plain", "url": url}}],
+    }
+
+
+def _with_url_note(templates: dict[str, str], url: str) -> dict[str, Any]:
+    request = _no_prefetch("implant-criteria-met.json", templates)
+    request["prefetch"] = hook_request("implant-criteria-met.json", templates)["prefetch"]
+    request["prefetch"]["documents"] = _searchset([_psych_note_by_url(url)])
+    return request
+
+
+def test_relative_binary_attachment_is_fetched_with_the_token(
+    client: FlaskClient, templates: dict[str, str]
+) -> None:
+    import base64
+
+    text = base64.b64encode(b"Impression: favorable candidate for intrathecal pump.").decode()
+    with responses.RequestsMock() as mock:
+        binary = mock.get(
+            f"{FHIR}/Binary/note-1",
+            json={"resourceType": "Binary", "contentType": "text/plain", "data": text},
+            content_type="application/fhir+json",
+        )
+        body = _post(client, SIGN, _with_url_note(templates, "Binary/note-1")).get_json()
+        assert binary.call_count == 1
+        assert mock.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert topics(body) == {"criteria-met"}
+    assert "DocumentReference/psych-url" in body["cards"][0]["detail"]
+
+
+def test_attachment_on_another_server_is_not_fetched(
+    client: FlaskClient, templates: dict[str, str]
+) -> None:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        other = mock.get("https://files.example.net/note.txt", body="favorable candidate")
+        body = _post(
+            client, SIGN, _with_url_note(templates, "https://files.example.net/note.txt")
+        ).get_json()
+        assert other.call_count == 0
+    assert "criteria-met" not in topics(body)
+    psych = next(c for c in body["cards"] if c["source"]["topic"]["code"] == "psych-evaluation")
+    assert "attachment is on another server and was not fetched" in psych["detail"]
+
+
+def test_attachment_fetch_failure_is_reported_not_fatal(
+    client: FlaskClient, templates: dict[str, str]
+) -> None:
+    with responses.RequestsMock() as mock:
+        mock.get(f"{FHIR}/Binary/note-1", status=500)
+        response = _post(client, SIGN, _with_url_note(templates, "Binary/note-1"))
+    assert response.status_code == 200
+    assert "criteria-met" not in topics(response.get_json())
+    assert any(
+        "attachment could not be read (/fhir/Binary/note-1 answered HTTP 500)" in c["detail"]
+        for c in response.get_json()["cards"]
+    )
+
+
+def test_policy_is_selectable_per_service(client: FlaskClient, templates: dict[str, str]) -> None:
+    request = hook_request("s3-continuation-morphine-bupivacaine.json", templates)
+    assert topics(_post(client, SIGN, request).get_json()) == {
+        "psych-evaluation",
+        "continued-efficacy",
+        "dose-range",
+    }
+    continuation = _post(client, "itdd-order-sign-continuation", request).get_json()
+    assert topics(continuation) == {"criteria-met", "dose-range"}
+    assert "policy continuation" in continuation["cards"][0]["detail"]
