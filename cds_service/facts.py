@@ -193,15 +193,20 @@ def _after_as_of(when: dt.datetime | None, cutoff: dt.datetime) -> bool:
 
 
 def _condition_active(condition: Any, cutoff: dt.datetime) -> bool:
-    status = coded(condition.clinicalStatus)
-    codes = {c.code for c in status.codings if c.code}
-    if codes and not codes & ACTIVE_CLINICAL:
-        return False
+    """Active as of the cutoff: by clinicalStatus, unless it abated only after the cutoff.
+
+    A missing clinicalStatus counts as active (clinical-reference §2). A condition
+    recorded as resolved whose abatement date lies after the evaluation date was
+    still active on that date.
+    """
     verification = {c.code for c in coded(condition.verificationStatus).codings}
     if verification & {"refuted", "entered-in-error"}:
         return False
     abated = to_datetime(condition.abatementDateTime) or period_bounds(condition.abatementPeriod)[1]
-    return not (abated is not None and abated <= cutoff)
+    if abated is not None:
+        return abated > cutoff
+    codes = {c.code for c in coded(condition.clinicalStatus).codings if c.code}
+    return not codes or bool(codes & ACTIVE_CLINICAL)
 
 
 def _diagnoses(
