@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from cds_service.config import Settings
 from cds_service.errors import ConfigurationError
 
 EXIT_USAGE, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4
+PARTIAL_PREFETCH_KEYS = ("patient", "conditions")
 
 
 def _date(text: str) -> dt.date:
@@ -50,6 +52,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--as-of", type=_date, help="evaluation date YYYY-MM-DD (default: today)")
     replay.add_argument("--policy", help="policy preset name or policy JSON file")
+    replay.add_argument(
+        "--fhir-server",
+        metavar="URL",
+        help="send fhirServer=URL so the service reads the record itself",
+    )
+    replay.add_argument(
+        "--prefetch",
+        choices=("full", "partial", "none"),
+        help="prefetch to send (default: full, or none with --fhir-server); partial sends "
+        f"only {', '.join(PARTIAL_PREFETCH_KEYS)}",
+    )
+    replay.add_argument(
+        "--fhir-token",
+        metavar="TOKEN",
+        help="bearer token for --fhir-server (default: $CDS_FHIR_TOKEN, else none)",
+    )
+
+    load = commands.add_parser(
+        "load", help="load fixture bundles into a FHIR server (transaction, PUT)"
+    )
+    load.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    load.add_argument("--fhir-server", metavar="URL", required=True)
+    load.add_argument(
+        "--fhir-token", metavar="TOKEN", help="bearer token (default: $CDS_FHIR_TOKEN)"
+    )
 
     build = commands.add_parser(
         "request", help="print the CDS Hooks request replay would send (for curl)"
@@ -96,8 +123,8 @@ def replay_request(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     document = load_json_file(args.path)
     if not isinstance(document, dict):
         raise ReplayInputError(f"{args.path}: expected a FHIR Bundle or a CDS Hooks request object")
-    # Replay prints the response on stdout; only warnings (skipped resources) go to stderr.
-    app = create_app(Settings(as_of=args.as_of, policy_override=args.policy, log_level="WARNING"))
+    # Replay prints the response on stdout; problems are in the cards or the one error line.
+    app = create_app(Settings(as_of=args.as_of, policy_override=args.policy, log_level="ERROR"))
     handler = app.extensions["hook_handler"]
     is_bundle = document.get("resourceType") == "Bundle"
     if not is_bundle and not ("hook" in document and "context" in document):
@@ -107,7 +134,15 @@ def replay_request(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     if service is None:
         raise ReplayInputError(f"no service answers the {hook!r} hook")
     if is_bundle:
-        request = request_from_bundle(document, hook, service.prefetch)
+        mode = args.prefetch or ("none" if args.fhir_server else "full")
+        keys = {"full": None, "none": set(), "partial": set(PARTIAL_PREFETCH_KEYS)}[mode]
+        if mode != "full" and not args.fhir_server:
+            raise ReplayInputError(f"--prefetch {mode} needs --fhir-server to read the rest from")
+        request = request_from_bundle(document, hook, service.prefetch, keys)
+        if args.fhir_server:
+            _point_at_server(
+                request, args.fhir_server, args.fhir_token or os.environ.get("CDS_FHIR_TOKEN")
+            )
         if hook == "order-select" and not request["context"]["draftOrders"]["entry"]:
             raise ReplayInputError("order-select needs at least one draft order in the Bundle")
     else:
@@ -130,6 +165,47 @@ def _print_request(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_INPUT)
     print(json.dumps(request, indent=2, ensure_ascii=False))
     return 0
+
+
+def _point_at_server(request: dict[str, Any], server: str, token: str | None) -> None:
+    request["fhirServer"] = server
+    if token:
+        request["fhirAuthorization"] = {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "patient/*.read",
+            "subject": "itdd-cds-replay",
+        }
+
+
+def _load(args: argparse.Namespace) -> int:
+    from cds_service.fhir_loader import LoadError, load_bundle
+    from cds_service.replay import ReplayInputError, load_json_file
+
+    token = args.fhir_token or os.environ.get("CDS_FHIR_TOKEN")
+    for path in args.paths:
+        try:
+            result = load_bundle(load_json_file(path), args.fhir_server, token=token)
+        except ReplayInputError as exc:
+            return _fail(str(exc), EXIT_INPUT)
+        except LoadError as exc:
+            for line in exc.lines:
+                print(f"error: {path.name}: {line}", file=sys.stderr)
+            return EXIT_SERVICE
+        print(f"{path.name} -> {args.fhir_server}")
+        for resource_type, counts in sorted(result.by_type.items()):
+            print(_count_line(resource_type, counts))
+        print(_count_line("total", result.total()))
+    return 0
+
+
+def _count_line(label: str, counts: Any) -> str:
+    total = sum(counts.values())
+    return (
+        f"  {label:<20}{total:>4}  (created {counts['created']}, updated {counts['updated']}, "
+        f"unchanged {counts['unchanged']})"
+    )
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -155,6 +231,12 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args)
         if args.command == "request":
             return _print_request(args)
+        if args.command == "load":
+            return _load(args)
         return _replay(args)
     except ConfigurationError as exc:
         return _fail(f"configuration: {exc}", EXIT_USAGE)
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away; stop quietly like other Unix tools.
+        sys.stderr.close()
+        return 0

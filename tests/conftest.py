@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +51,22 @@ def hook_request(
     name: str, templates: dict[str, str], hook: str = "order-sign", keys: set[str] | None = None
 ) -> dict[str, Any]:
     return request_from_bundle(load_fixture(name), hook, templates, keys)
+
+
+# --- under CI, a skipped integration test is a failure ------------------------------------
+
+_SKIPPED_INTEGRATION: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and "integration" in report.keywords:
+        _SKIPPED_INTEGRATION.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("CI") == "true" and _SKIPPED_INTEGRATION:
+        count = len(_SKIPPED_INTEGRATION)
+        print(f"\nCI=true: {count} skipped integration test(s) fail the run:")
+        for nodeid in _SKIPPED_INTEGRATION[:10]:
+            print(f"  {nodeid}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
