@@ -7,10 +7,17 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, request
+from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
+from cds_service.client_auth import AuthenticationError, ClientAuthenticator, load_trusted_clients
 from cds_service.config import Settings
-from cds_service.errors import ClientError, operation_outcome
+from cds_service.errors import (
+    ClientError,
+    ConfigurationError,
+    ServiceUnavailableError,
+    operation_outcome,
+)
 from cds_service.hook_handler import HookHandler
 from cds_service.logging_setup import configure_logging
 
@@ -41,6 +48,22 @@ def _request_json() -> Any:
         raise ClientError(400, f"request body is not valid JSON: {exc}", "(root)") from exc
 
 
+def _authenticator(settings: Settings, handler: HookHandler) -> ClientAuthenticator | None:
+    """JWT checking when CDS_JWT_REQUIRED; off (with a warning) for local development."""
+    if not settings.jwt_required:
+        log.warning(
+            "CDS client authentication is OFF (CDS_JWT_REQUIRED=false): "
+            "use only for local development"
+        )
+        return None
+    if not settings.trusted_clients_file or not settings.public_base_url:
+        raise ConfigurationError(
+            "CDS_JWT_REQUIRED=true needs CDS_TRUSTED_CLIENTS_FILE and CDS_PUBLIC_BASE_URL"
+        )
+    clients = load_trusted_clients(settings.trusted_clients_file)
+    return ClientAuthenticator(clients, settings.public_base_url, handler.storage)
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app; policies, code sets and schemas are validated here, before any request."""
     settings = settings or Settings.from_env()
@@ -49,6 +72,33 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["hook_handler"] = handler
+    authenticator = _authenticator(settings, handler)
+    if settings.cors_origins:
+        CORS(
+            app,
+            resources={r"/cds-services*": {"origins": list(settings.cors_origins)}},
+            methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
+
+    @app.before_request
+    def require_client_jwt() -> Response | None:
+        if authenticator is None or request.method == "OPTIONS":
+            return None
+        if not request.path.startswith("/cds-services"):
+            return None
+        try:
+            issuer = authenticator.authenticate(request.headers.get("Authorization"), request.path)
+        except AuthenticationError as exc:
+            log.warning(
+                "client authentication failed", extra={"reason": str(exc), "path": request.path}
+            )
+            response = _error(401, "authentication required", code="login")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+        request.environ["itdd.client_issuer"] = issuer
+        return None
 
     @app.get("/cds-services")
     def discovery() -> Response:
@@ -59,6 +109,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         handler.service(service_id)  # 404 before reading a body for an unknown service
         return _json(handler.handle(service_id, _request_json()))
 
+    @app.post("/cds-services/<service_id>/feedback")
+    def feedback(service_id: str) -> Response:
+        handler.service(service_id)
+        return _json(handler.feedback(service_id, _request_json()))
+
     @app.get("/healthz")
     def health() -> Response:
         return _json({"status": "ok", "services": len(handler.services)})
@@ -67,6 +122,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     def client_error(exc: ClientError) -> Response:
         log.info("request refused", extra={"status": exc.status, "path": request.path})
         return _error(exc.status, exc.message, code=exc.code, expression=exc.expression)
+
+    @app.errorhandler(ServiceUnavailableError)
+    def unavailable(exc: ServiceUnavailableError) -> Response:
+        return _error(503, str(exc), code="transient")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         help="bearer token for --fhir-server (default: $CDS_FHIR_TOKEN, else none)",
     )
 
+    audit = commands.add_parser("audit", help="list the evaluation audit trail (JSON lines)")
+    audit.add_argument("--since", type=_date, help="only evaluations on or after YYYY-MM-DD")
+    audit.add_argument(
+        "--database-url", help="database URL (default: $CDS_DATABASE_URL or sqlite:///itdd-cds.db)"
+    )
+
     load = commands.add_parser(
         "load", help="load fixture bundles into a FHIR server (transaction, PUT)"
     )
@@ -124,7 +130,16 @@ def replay_request(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     if not isinstance(document, dict):
         raise ReplayInputError(f"{args.path}: expected a FHIR Bundle or a CDS Hooks request object")
     # Replay prints the response on stdout; problems are in the cards or the one error line.
-    app = create_app(Settings(as_of=args.as_of, policy_override=args.policy, log_level="ERROR"))
+    # Replay is a local developer tool: an in-memory audit store, and an http://localhost
+    # --fhir-server is allowed because the user named it on the command line.
+    app = create_app(
+        Settings(
+            as_of=args.as_of,
+            policy_override=args.policy,
+            log_level="ERROR",
+            allow_http_localhost=True,
+        )
+    )
     handler = app.extensions["hook_handler"]
     is_bundle = document.get("resourceType") == "Bundle"
     if not is_bundle and not ("hook" in document and "context" in document):
@@ -177,6 +192,22 @@ def _point_at_server(request: dict[str, Any], server: str, token: str | None) ->
             "scope": "patient/*.read",
             "subject": "itdd-cds-replay",
         }
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cds_service.storage import Storage
+
+    url = args.database_url or Settings.from_env().database_url
+    try:
+        storage = Storage(url)
+        since = dt.datetime.combine(args.since, dt.time(), dt.UTC) if args.since else None
+        for record in storage.audit_trail(since):
+            print(json.dumps(record.as_json()))
+    except SQLAlchemyError as exc:
+        return _fail(f"cannot read the audit trail ({type(exc).__name__})", EXIT_SERVICE)
+    return 0
 
 
 def _load(args: argparse.Namespace) -> int:
@@ -233,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
             return _print_request(args)
         if args.command == "load":
             return _load(args)
+        if args.command == "audit":
+            return _audit(args)
         return _replay(args)
     except ConfigurationError as exc:
         return _fail(f"configuration: {exc}", EXIT_USAGE)

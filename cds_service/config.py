@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cds_service.errors import ConfigurationError
 
@@ -22,17 +22,44 @@ def _float(name: str, default: float) -> float:
     return value
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+
+
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
-    """What an operator can set; everything has a default so the service runs with none."""
+    """What an operator can set; everything has a default so the service runs with none.
+
+    The dataclass defaults suit tests and replay (in-memory database); ``from_env``
+    gives the served defaults (a SQLite file).
+    """
 
     policy_override: str | None = None
     as_of: dt.date | None = None
     fhir_connect_timeout: float = 3.05
     fhir_read_timeout: float = 10.0
     fhir_max_pages: int = 50
+    hook_time_budget: float = 4.0
     max_body_bytes: int = 50 * 1024 * 1024
     log_level: str = "INFO"
+    database_url: str = "sqlite://"
+    fhir_server_allowlist: tuple[str, ...] = ()
+    allow_http_localhost: bool = False
+    jwt_required: bool = False
+    trusted_clients_file: str | None = None
+    public_base_url: str | None = None
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -41,8 +68,16 @@ class Settings:
             fhir_connect_timeout=_float("CDS_FHIR_CONNECT_TIMEOUT", 3.05),
             fhir_read_timeout=_float("CDS_FHIR_READ_TIMEOUT", 10.0),
             fhir_max_pages=int(_float("CDS_FHIR_MAX_PAGES", 50)),
+            hook_time_budget=_float("CDS_HOOK_TIME_BUDGET", 4.0),
             max_body_bytes=int(_float("CDS_MAX_BODY_BYTES", 50 * 1024 * 1024)),
             log_level=os.environ.get("CDS_LOG_LEVEL", "INFO"),
+            database_url=os.environ.get("CDS_DATABASE_URL") or "sqlite:///itdd-cds.db",
+            fhir_server_allowlist=_list("CDS_FHIR_SERVER_ALLOWLIST"),
+            allow_http_localhost=_bool("CDS_ALLOW_HTTP_LOCALHOST", False),
+            jwt_required=_bool("CDS_JWT_REQUIRED", False),
+            trusted_clients_file=os.environ.get("CDS_TRUSTED_CLIENTS_FILE") or None,
+            public_base_url=os.environ.get("CDS_PUBLIC_BASE_URL") or None,
+            cors_origins=_list("CDS_CORS_ORIGINS"),
         )
 
     def evaluation_date(self) -> dt.date:

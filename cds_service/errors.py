@@ -22,6 +22,10 @@ class ClientError(Exception):
         self.code = code
 
 
+class ServiceUnavailableError(Exception):
+    """A dependency of ours (the audit store) failed: 503, never blamed on the caller."""
+
+
 class DataUnavailableError(ClientError):
     """The patient data could be had neither from prefetch nor from the FHIR server (412)."""
 

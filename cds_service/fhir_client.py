@@ -12,11 +12,13 @@ import base64
 import binascii
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ class FhirClient:
         read_timeout: float,
         max_pages: int,
         session: requests.Session | None = None,
+        deadline: float | None = None,
     ):
         self.base_url = base_url.rstrip("/") + "/"
         self._origin = origin(self.base_url)
@@ -60,6 +63,32 @@ class FhirClient:
         self._timeout = (connect_timeout, read_timeout)
         self._max_pages = max_pages
         self._session = session or requests.Session()
+        self._deadline = deadline
+
+    def _timeouts(self, where: str) -> tuple[float, float]:
+        """Per-request timeouts, cut down to what is left of the hook's time budget."""
+        if self._deadline is None:
+            return self._timeout
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise FhirFetchError(f"the time budget ran out before reading {where}")
+        return min(self._timeout[0], remaining), min(self._timeout[1], remaining)
+
+    def _read_body(self, response: requests.Response, where: str, limit: int) -> bytes:
+        """The body up to ``limit`` bytes, giving up when the time budget runs out mid-stream."""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.raw.stream(65536, decode_content=True):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    raise FhirFetchError(f"{where} answered more than {limit} bytes")
+                if self._deadline is not None and time.monotonic() > self._deadline:
+                    raise FhirFetchError(f"the time budget ran out while reading {where}")
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise FhirFetchError(f"reading {where} failed ({type(exc).__name__})") from exc
+        return b"".join(chunks)
 
     def same_origin(self, url: str) -> bool:
         return origin(url) == self._origin
@@ -91,9 +120,7 @@ class FhirClient:
         with response:
             if response.status_code != 200:
                 raise FhirFetchError(f"{where} answered HTTP {response.status_code}")
-            body = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
-            if len(body) > MAX_RESPONSE_BYTES:
-                raise FhirFetchError(f"{where} answered more than {MAX_RESPONSE_BYTES} bytes")
+            body = self._read_body(response, where, MAX_RESPONSE_BYTES)
         try:
             return json.loads(body)
         except (ValueError, RecursionError) as exc:
@@ -114,7 +141,7 @@ class FhirClient:
         with response:
             if response.status_code != 200:
                 raise FhirFetchError(f"{where} answered HTTP {response.status_code}")
-            body = response.raw.read(max_bytes * 2, decode_content=True)
+            body = self._read_body(response, where, max_bytes * 2)
             media = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if media in (FHIR_JSON, "application/json"):
             try:

@@ -9,8 +9,10 @@ call fails with 412, because evaluating without the data would be guessing.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -75,7 +77,10 @@ def _fetch(client: FhirClient, template: Template, patient_id: str) -> SearchRes
 
 
 def gather(
-    request: dict[str, Any], templates: list[Template], client_factory: ClientFactory
+    request: dict[str, Any],
+    templates: list[Template],
+    client_factory: ClientFactory,
+    deadline: float | None = None,
 ) -> ParsedRecord:
     """Build the patient's record from prefetch and, where needed, the FHIR server."""
     patient_id = request["context"]["patientId"]
@@ -92,9 +97,13 @@ def gather(
             record.note_problem(template.resource_type, problem)
         add_resources(record, template.resource_type, resources)
     if to_fetch:
-        _fetch_all(request, to_fetch, client_factory, record)
-    _fetch_attachments(request, client_factory, record)
+        _fetch_all(request, to_fetch, client_factory, record, deadline)
+    _fetch_attachments(request, client_factory, record, deadline)
     return record
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
 MAX_ATTACHMENTS = 25
@@ -116,7 +125,10 @@ def _attachment_urls(record: ParsedRecord) -> list[tuple[tuple[str, int], str]]:
 
 
 def _fetch_attachments(
-    request: dict[str, Any], client_factory: ClientFactory, record: ParsedRecord
+    request: dict[str, Any],
+    client_factory: ClientFactory,
+    record: ParsedRecord,
+    deadline: float | None,
 ) -> None:
     """Read note attachments given by URL from fhirServer only; anything else is reported unread."""
     wanted = _attachment_urls(record)
@@ -145,19 +157,23 @@ def _fetch_attachments(
             "DocumentReference", f"only the newest {MAX_ATTACHMENTS} note attachments were read"
         )
         reachable = reachable[:MAX_ATTACHMENTS]
-    with ThreadPoolExecutor(max_workers=min(6, len(reachable) or 1)) as pool:
+    pool = ThreadPoolExecutor(max_workers=min(6, len(reachable) or 1))
+    try:
         futures = {
             key: pool.submit(client.get_attachment, url, MAX_ATTACHMENT_BYTES)
             for key, url in reachable
         }
         for key, future in futures.items():
             try:
-                record.attachments[key] = future.result()
-            except FhirFetchError as exc:
+                record.attachments[key] = future.result(timeout=_remaining(deadline))
+            except (FhirFetchError, FutureTimeout) as exc:
+                reason = str(exc) or "not read within the hook's time budget"
                 record.note_problem(
                     "DocumentReference",
-                    f"DocumentReference/{key[0]} attachment could not be read ({exc})",
+                    f"DocumentReference/{key[0]} attachment could not be read ({reason})",
                 )
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _fetch_all(
@@ -165,7 +181,9 @@ def _fetch_all(
     templates: list[Template],
     client_factory: ClientFactory,
     record: ParsedRecord,
+    deadline: float | None,
 ) -> None:
+    """Run the missing searches concurrently; any failure (or the budget running out) is a 412."""
     server = request.get("fhirServer")
     keys = ", ".join(t.key for t in templates)
     if not server:
@@ -175,20 +193,26 @@ def _fetch_all(
         )
     token = (request.get("fhirAuthorization") or {}).get("access_token")
     client = client_factory(server, token)
-    with ThreadPoolExecutor(max_workers=min(6, len(templates))) as pool:
+    pool = ThreadPoolExecutor(max_workers=min(6, len(templates)))
+    failures = []
+    try:
         futures = {t: pool.submit(_fetch, client, t, record.patient_id) for t in templates}
-        failures = []
         for template, future in futures.items():
             try:
-                result = future.result()
+                result = future.result(timeout=_remaining(deadline))
             except FhirFetchError as exc:
                 failures.append(f"{template.key}: {exc}")
+                continue
+            except FutureTimeout:
+                failures.append(f"{template.key}: not read within the hook's time budget")
                 continue
             if not result.complete and result.problem:
                 record.note_problem(
                     template.resource_type, f"{template.resource_type} search: {result.problem}"
                 )
             add_resources(record, template.resource_type, result.resources)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     if failures:
         log.warning("fhir fetch failed", extra={"failed_keys": [f.split(":")[0] for f in failures]})
         raise DataUnavailableError(

@@ -6,27 +6,32 @@ drift apart. Only gathering does I/O; everything after it is pure.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
 import requests
+from sqlalchemy.exc import SQLAlchemyError
 
 from cds_service.cards import build_cards
 from cds_service.catalogue import Catalogue, default_catalogue
 from cds_service.clinical_nlp import default_note_reader
 from cds_service.codes import CodeSets, default_codesets
 from cds_service.config import Settings
-from cds_service.errors import ClientError
+from cds_service.errors import ClientError, ServiceUnavailableError
 from cds_service.evaluation import evaluate
 from cds_service.facts import extract_facts
+from cds_service.fhir_access import check_fhir_server
 from cds_service.fhir_client import FhirClient
 from cds_service.fhir_parsing import parse_resource
 from cds_service.gathering import Template, gather
 from cds_service.policy import Policy, load_preset
 from cds_service.resources import DATA_DIR, describe_error, load_validated, validator
+from cds_service.storage import AuditRecord, Storage
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +137,10 @@ class HookHandler:
         services: dict[str, ServiceDefinition] | None = None,
         codesets: CodeSets | None = None,
         catalogue: Catalogue | None = None,
+        storage: Storage | None = None,
     ):
         self.settings = settings
+        self.storage = storage or Storage(settings.database_url)
         self.services = (
             services if services is not None else load_services(settings.policy_override)
         )
@@ -151,15 +158,59 @@ class HookHandler:
             raise ClientError(404, f"unknown CDS service id {service_id!r}", code="not-found")
         return service
 
-    def _client(self, base_url: str, token: str | None) -> FhirClient:
-        return FhirClient(
-            base_url,
-            token,
-            connect_timeout=self.settings.fhir_connect_timeout,
-            read_timeout=self.settings.fhir_read_timeout,
-            max_pages=self.settings.fhir_max_pages,
-            session=self._session,
+    def client_factory(
+        self, deadline: float | None = None
+    ) -> Callable[[str, str | None], FhirClient]:
+        """FHIR clients sharing this worker's pooled session, bounded by the call's deadline."""
+
+        def make(base_url: str, token: str | None) -> FhirClient:
+            return FhirClient(
+                base_url,
+                token,
+                connect_timeout=self.settings.fhir_connect_timeout,
+                read_timeout=self.settings.fhir_read_timeout,
+                max_pages=self.settings.fhir_max_pages,
+                session=self._session,
+                deadline=deadline,
+            )
+
+        return make
+
+    def _check_server(self, request: dict[str, Any]) -> None:
+        if request.get("fhirServer"):
+            check_fhir_server(
+                request["fhirServer"],
+                allowlist=self.settings.fhir_server_allowlist,
+                allow_http_localhost=self.settings.allow_http_localhost,
+            )
+
+    def _audit(
+        self,
+        request: dict[str, Any],
+        service: ServiceDefinition,
+        evaluation: Any,
+        cards: list[dict[str, Any]],
+    ) -> None:
+        """Record the decision (identifiers and codes only; no tokens, no free text)."""
+        evidence = sorted({e.reference for f in evaluation.findings for e in f.evidence})
+        record = AuditRecord(
+            hook_instance=request["hookInstance"],
+            evaluated_at=dt.datetime.now(dt.UTC),
+            service_id=service.id,
+            policy=service.policy.name,
+            policy_version=service.policy.version,
+            request_type=evaluation.request.request_type,
+            topics=tuple(c["source"]["topic"]["code"] for c in cards),
+            evidence_ids=tuple(evidence),
+            card_uuids=tuple(c["uuid"] for c in cards),
         )
+        try:
+            self.storage.record_evaluation(record)
+        except SQLAlchemyError as exc:
+            log.error("audit write failed", extra={"hook_instance": request["hookInstance"]})
+            raise ServiceUnavailableError(
+                "the audit trail is unavailable; no decision was returned"
+            ) from exc
 
     def handle(self, service_id: str, body: Any) -> dict[str, Any]:
         started = time.monotonic()
@@ -171,13 +222,16 @@ class HookHandler:
                 f"service {service_id} answers the {service.hook} hook, not {request['hook']}",
                 "hook",
             )
+        self._check_server(request)
         orders = draft_orders(request)
-        record = gather(request, service.templates(), self._client)
+        deadline = started + self.settings.hook_time_budget
+        record = gather(request, service.templates(), self.client_factory(deadline), deadline)
         facts = extract_facts(
             record, orders, self.codesets, self.note_reader, self.settings.evaluation_date()
         )
         evaluation = evaluate(facts, service.policy, self.catalogue)
         cards = build_cards(evaluation, facts.patient_id, request["hookInstance"], self.catalogue)
+        self._audit(request, service, evaluation, cards)
         log.info(
             "hook evaluated",
             extra={
@@ -191,3 +245,22 @@ class HookHandler:
             },
         )
         return {"cards": cards}
+
+    def feedback(self, service_id: str, body: Any) -> dict[str, Any]:
+        """Validate and store CDS Hooks feedback; resending the same entries stores nothing new."""
+        self.service(service_id)
+        if not isinstance(body, dict):
+            raise ClientError(400, "feedback body must be a JSON object", "(root)")
+        error = jsonschema.exceptions.best_match(
+            validator("feedback.schema.json").iter_errors(body)
+        )
+        if error is not None:
+            location, message = describe_error(error)
+            raise ClientError(400, f"invalid feedback at {location}: {message}", location)
+        try:
+            stored, duplicates = self.storage.store_feedback(service_id, body["feedback"])
+        except SQLAlchemyError as exc:
+            log.error("feedback write failed", extra={"service": service_id})
+            raise ServiceUnavailableError("feedback could not be stored") from exc
+        log.info("feedback stored", extra={"service": service_id, "status": 200})
+        return {"stored": stored, "duplicates": duplicates}

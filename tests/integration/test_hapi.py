@@ -28,6 +28,8 @@ from tests.integration.conftest import FhirServer
 pytestmark = pytest.mark.integration
 FIXTURE_NAMES = sorted(p.name for p in FIXTURES.glob("*.json"))
 TEMPLATES = load_services()[SIGN].prefetch
+LOCAL_SETTINGS = Settings(as_of=AS_OF, allow_http_localhost=True)
+LOCAL = create_app(LOCAL_SETTINGS)
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +129,7 @@ def test_paging_follows_next_links(
     record = gather(
         request,
         load_services()[SIGN].templates(),
-        create_app(Settings(as_of=AS_OF)).extensions["hook_handler"]._client,
+        LOCAL.extensions["hook_handler"].client_factory(),
     )
     assert len(record.of_type("Observation")) == 72
     path = tmp_path / "paging.json"
@@ -149,7 +151,7 @@ def _post_without_prefetch(base: str, token: str | None, settings: Settings | No
             "scope": "patient/*.read",
             "subject": "itdd-cds",
         }
-    client = create_app(settings or Settings(as_of=AS_OF)).test_client()
+    client = create_app(settings or LOCAL_SETTINGS).test_client()
     return client.post(f"/cds-services/{SIGN}", json=request)
 
 
@@ -202,7 +204,9 @@ def black_hole() -> Iterator[str]:
 
 def test_hanging_server_is_412_within_the_read_timeout(black_hole: str) -> None:
     started = time.monotonic()
-    response = _post_without_prefetch(black_hole, "t", Settings(as_of=AS_OF, fhir_read_timeout=1.0))
+    response = _post_without_prefetch(
+        black_hole, "t", Settings(as_of=AS_OF, fhir_read_timeout=1.0, allow_http_localhost=True)
+    )
     assert response.status_code == 412
     assert "timed out" in response.get_json()["issue"][0]["diagnostics"]
     assert time.monotonic() - started < 4
