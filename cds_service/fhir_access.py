@@ -47,11 +47,20 @@ def check_fhir_server(url: str, *, allowlist: tuple[str, ...], allow_http_localh
                 400, "fhirServer is not on this service's FHIR server allowlist", "fhirServer"
             )
         return
+    if local:
+        if not allow_http_localhost:
+            raise ClientError(
+                400,
+                "fhirServer points to this machine; set CDS_ALLOW_HTTP_LOCALHOST (development) "
+                "or list it in CDS_FHIR_SERVER_ALLOWLIST",
+                "fhirServer",
+            )
+        return
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return
-    if not local and (
+    if (
         address.is_private
         or address.is_loopback
         or address.is_link_local

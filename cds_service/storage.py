@@ -165,8 +165,14 @@ class Storage:
         stored = 0
         with self.engine.begin() as connection:
             for row in rows:
-                statement = self._insert(feedback_table).values(**row).on_conflict_do_nothing()
-                stored += connection.execute(statement).rowcount or 0
+                statement = (
+                    self._insert(feedback_table)
+                    .values(**row)
+                    .on_conflict_do_nothing()
+                    .returning(feedback_table.c.id)
+                )
+                # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING.
+                stored += len(connection.execute(statement).all())
         return stored, len(rows) - stored
 
     def feedback_count(self) -> int:
@@ -224,5 +230,6 @@ class Storage:
                 self._insert(jti_table)
                 .values(issuer=issuer, jti=jti, expires_at=expires_at)
                 .on_conflict_do_nothing()
+                .returning(jti_table.c.jti)
             )
-            return bool(connection.execute(statement).rowcount)
+            return connection.execute(statement).first() is not None
