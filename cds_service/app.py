@@ -20,6 +20,7 @@ from cds_service.errors import (
 )
 from cds_service.hook_handler import HookHandler
 from cds_service.logging_setup import configure_logging
+from cds_service.resources import read_json, schema_dir
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     def feedback(service_id: str) -> Response:
         handler.service(service_id)
         return _json(handler.feedback(service_id, _request_json()))
+
+    @app.get("/openapi.json")
+    def openapi() -> Response:
+        return _json(read_json(schema_dir() / "openapi.json"))
 
     @app.get("/healthz")
     def health() -> Response:
