@@ -35,8 +35,17 @@ def _error(
     return _json(operation_outcome(message, code=code, expression=expression), status)
 
 
-def _request_json() -> Any:
-    raw = request.get_data(cache=False)
+def _request_json(limit: int) -> Any:
+    """The JSON body, read at most ``limit`` bytes far (413 beyond), chunked or not."""
+    if request.content_length is not None and request.content_length > limit:
+        raise ClientError(
+            413, f"request body is larger than {limit} bytes", "(root)", code="too-costly"
+        )
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise ClientError(
+            413, f"request body is larger than {limit} bytes", "(root)", code="too-costly"
+        )
     if not raw:
         raise ClientError(400, "request body is empty; a JSON object is required", "(root)")
     try:
@@ -108,12 +117,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.post("/cds-services/<service_id>")
     def hook(service_id: str) -> Response:
         handler.service(service_id)  # 404 before reading a body for an unknown service
-        return _json(handler.handle(service_id, _request_json()))
+        return _json(handler.handle(service_id, _request_json(settings.max_body_bytes)))
 
     @app.post("/cds-services/<service_id>/feedback")
     def feedback(service_id: str) -> Response:
         handler.service(service_id)
-        return _json(handler.feedback(service_id, _request_json()))
+        return _json(handler.feedback(service_id, _request_json(settings.max_body_bytes)))
 
     @app.get("/openapi.json")
     def openapi() -> Response:

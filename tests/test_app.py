@@ -475,6 +475,9 @@ def test_no_prefetch_and_no_fhir_server_is_412(
     ("answer", "text"),
     [
         ({"status": 401, "json": {"resourceType": "OperationOutcome"}}, "HTTP 401"),
+        ({"status": 403, "json": {"resourceType": "OperationOutcome"}}, "HTTP 403"),
+        ({"body": "[" * 50000 + "]" * 50000, "status": 200}, "did not answer valid JSON"),
+        ({"body": requests.ReadTimeout()}, "timed out"),
         ({"status": 503, "body": "down"}, "HTTP 503"),
         ({"body": requests.ConnectTimeout()}, "timed out"),
         ({"body": requests.ConnectionError()}, "could not connect"),
@@ -589,3 +592,28 @@ def test_policy_is_selectable_per_service(client: FlaskClient, templates: dict[s
     continuation = _post(client, "itdd-order-sign-continuation", request).get_json()
     assert topics(continuation) == {"criteria-met", "dose-range"}
     assert "policy continuation" in continuation["cards"][0]["detail"]
+
+
+def test_huge_prefetch_bundle_is_evaluated(client: FlaskClient, templates: dict[str, str]) -> None:
+    request = hook_request("refill-criteria-met.json", templates)
+    old = {
+        "resourceType": "Observation",
+        "status": "final",
+        "subject": {"reference": "Patient/refill-ok-patient"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "72514-3"}]},
+        "effectiveDateTime": "2020-01-01T00:00:00Z",
+        "valueQuantity": {"value": 9},
+    }
+    request["prefetch"]["painScores"]["entry"] += [
+        {"resource": {**old, "id": f"old-{n}"}} for n in range(5000)
+    ]
+    response = _post(client, SIGN, request)
+    assert response.status_code == 200
+    assert topics(response.get_json()) == {"criteria-met"}
+
+
+def test_body_over_the_limit_is_413_json(templates: dict[str, str]) -> None:
+    small = create_app(Settings(as_of=AS_OF, max_body_bytes=2_000)).test_client()
+    response = _post(small, SIGN, hook_request("implant-criteria-met.json", templates))
+    assert response.status_code == 413
+    assert response.get_json()["resourceType"] == "OperationOutcome"
