@@ -79,3 +79,16 @@ def test_valid_request_with_one_value_replaced_or_removed(
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes(body: bytes) -> None:
     _check(APP.test_client(), body)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(json_values)
+def test_arbitrary_feedback_bodies(value: Any) -> None:
+    client = APP.test_client()
+    response = client.post(
+        f"/cds-services/{SIGN}/feedback",
+        data=json.dumps({"feedback": [value]}),
+        content_type="application/json",
+    )
+    assert response.status_code < 500
+    assert isinstance(response.get_json(), dict)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cds_service.clinical_nlp import candidacy, default_note_reader, failure_reasons
 
@@ -103,3 +105,23 @@ def test_pain_timeline_from_trial_note() -> None:
 def test_stated_percent_relief_and_its_negation() -> None:
     assert READER.summarize("Trial produced 60% pain relief.").percent_relief == 60.0
     assert READER.summarize("Did not achieve 50% pain relief.").percent_relief is None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=400))
+def test_any_text_is_read_without_error(text: str) -> None:
+    summary = READER.summarize(text)
+    assert summary.pain_before is None or 0 <= summary.pain_before <= 10
+    assert summary.percent_relief is None or 0 <= summary.percent_relief <= 100
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(max_size=300),
+    st.sampled_from(["text/plain", "text/html", "application/pdf", "", "text/html; x"]),
+)
+def test_any_attachment_bytes_are_decoded_or_refused(data: bytes, content_type: str) -> None:
+    from cds_service.note_text import attachment_text
+
+    result = attachment_text(data, content_type)
+    assert result is None or isinstance(result, str)
