@@ -102,14 +102,13 @@ class FhirClient:
     def absolute(self, relative: str) -> str:
         return urljoin(self.base_url, relative)
 
-    def get_json(self, url: str) -> Any:
-        """GET a FHIR JSON document; every failure becomes a FhirFetchError with a safe message."""
-        where = urlsplit(url).path or "/"
+    def _get(self, url: str, headers: dict[str, str], where: str, limit: int) -> tuple[bytes, str]:
+        """GET a body (and its media type); every failure becomes a FhirFetchError, token-free."""
         try:
             response = self._session.get(
                 url,
-                headers=self._headers(url),
-                timeout=self._timeout,
+                headers=headers,
+                timeout=self._timeouts(where),
                 allow_redirects=False,
                 stream=True,
             )
@@ -120,42 +119,38 @@ class FhirClient:
         with response:
             if response.status_code != 200:
                 raise FhirFetchError(f"{where} answered HTTP {response.status_code}")
-            body = self._read_body(response, where, MAX_RESPONSE_BYTES)
+            body = self._read_body(response, where, limit)
+            media = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        return body, media
+
+    @staticmethod
+    def _json(body: bytes, where: str) -> Any:
         try:
             return json.loads(body)
         except (ValueError, RecursionError) as exc:
             raise FhirFetchError(f"{where} did not answer valid JSON") from exc
 
+    def get_json(self, url: str) -> Any:
+        """GET a FHIR JSON document."""
+        where = urlsplit(url).path or "/"
+        body, _media = self._get(url, self._headers(url), where, MAX_RESPONSE_BYTES)
+        return self._json(body, where)
+
     def get_attachment(self, url: str, max_bytes: int) -> tuple[bytes, str | None]:
         """Attachment content: a FHIR Binary (JSON) or the raw body, capped at ``max_bytes``."""
         where = urlsplit(url).path or "/"
         headers = self._headers(url) | {"Accept": f"{FHIR_JSON}, text/plain;q=0.9, text/html;q=0.8"}
+        body, media = self._get(url, headers, where, max_bytes * 2)
+        if media not in (FHIR_JSON, "application/json"):
+            return body[:max_bytes], media or None
+        binary = self._json(body, where)
+        if not isinstance(binary, dict) or binary.get("resourceType") != "Binary":
+            raise FhirFetchError(f"{where} did not answer a Binary resource")
         try:
-            response = self._session.get(
-                url, headers=headers, timeout=self._timeout, allow_redirects=False, stream=True
-            )
-        except requests.Timeout as exc:
-            raise FhirFetchError(f"timed out reading {where}") from exc
-        except requests.RequestException as exc:
-            raise FhirFetchError(f"could not connect for {where} ({type(exc).__name__})") from exc
-        with response:
-            if response.status_code != 200:
-                raise FhirFetchError(f"{where} answered HTTP {response.status_code}")
-            body = self._read_body(response, where, max_bytes * 2)
-            media = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        if media in (FHIR_JSON, "application/json"):
-            try:
-                binary = json.loads(body)
-            except (ValueError, RecursionError) as exc:
-                raise FhirFetchError(f"{where} did not answer valid JSON") from exc
-            if not isinstance(binary, dict) or binary.get("resourceType") != "Binary":
-                raise FhirFetchError(f"{where} did not answer a Binary resource")
-            try:
-                content = base64.b64decode(binary.get("data") or "", validate=False)
-            except (binascii.Error, ValueError) as exc:
-                raise FhirFetchError(f"{where} Binary data is not base64") from exc
-            return content[:max_bytes], binary.get("contentType")
-        return body[:max_bytes], media or None
+            content = base64.b64decode(binary.get("data") or "", validate=False)
+        except (binascii.Error, ValueError) as exc:
+            raise FhirFetchError(f"{where} Binary data is not base64") from exc
+        return content[:max_bytes], binary.get("contentType")
 
     def read(self, relative: str) -> dict[str, Any]:
         document = self.get_json(self.absolute(relative))

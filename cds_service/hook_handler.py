@@ -81,16 +81,19 @@ def load_services(policy_override: str | None = None) -> dict[str, ServiceDefini
     return services
 
 
-def validate_request(body: Any) -> dict[str, Any]:
+def validated(body: Any, schema: str, what: str) -> dict[str, Any]:
+    """The body if it is an object valid against ``schema``, else a 400 naming the field."""
     if not isinstance(body, dict):
-        raise ClientError(400, "request body must be a JSON object", "(root)")
-    error = jsonschema.exceptions.best_match(
-        validator("hook-request.schema.json").iter_errors(body)
-    )
+        raise ClientError(400, f"{what} body must be a JSON object", "(root)")
+    error = jsonschema.exceptions.best_match(validator(schema).iter_errors(body))
     if error is not None:
         location, message = describe_error(error)
-        raise ClientError(400, f"invalid hook request at {location}: {message}", location)
+        raise ClientError(400, f"invalid {what} at {location}: {message}", location)
     return body
+
+
+def validate_request(body: Any) -> dict[str, Any]:
+    return validated(body, "hook-request.schema.json", "hook request")
 
 
 def draft_orders(request: dict[str, Any]) -> list[Any]:
@@ -237,6 +240,7 @@ class HookHandler:
             extra={
                 "hook_instance": request["hookInstance"],
                 "service": service_id,
+                "status": 200,
                 "policy": f"{service.policy.name}@{service.policy.version}",
                 "request_type": evaluation.request.request_type,
                 "topics": [c["source"]["topic"]["code"] for c in cards],
@@ -249,14 +253,7 @@ class HookHandler:
     def feedback(self, service_id: str, body: Any) -> dict[str, Any]:
         """Validate and store CDS Hooks feedback; resending the same entries stores nothing new."""
         self.service(service_id)
-        if not isinstance(body, dict):
-            raise ClientError(400, "feedback body must be a JSON object", "(root)")
-        error = jsonschema.exceptions.best_match(
-            validator("feedback.schema.json").iter_errors(body)
-        )
-        if error is not None:
-            location, message = describe_error(error)
-            raise ClientError(400, f"invalid feedback at {location}: {message}", location)
+        body = validated(body, "feedback.schema.json", "feedback")
         try:
             stored, duplicates = self.storage.store_feedback(service_id, body["feedback"])
         except SQLAlchemyError as exc:

@@ -154,7 +154,10 @@ def test_logs_carry_no_tokens_or_note_text(
         logging.getLogger("cds_service").propagate = False
     formatter = JsonLineFormatter()
     lines = [formatter.format(r) for r in caplog.records]
-    assert any('"msg": "hook evaluated"' in line and '"topics"' in line for line in lines)
+    evaluated = [json.loads(line) for line in lines if '"msg": "hook evaluated"' in line]
+    assert evaluated and {"hook_instance", "service", "status", "topics", "duration_ms"} <= set(
+        evaluated[0]
+    )
     for line in lines:
         json.loads(line)
         assert "super-secret-token-123" not in line
