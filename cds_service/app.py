@@ -124,6 +124,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         handler.service(service_id)
         return _json(handler.feedback(service_id, _request_json(settings.max_body_bytes)))
 
+    if settings.bench_baseline:
+        # The benchmark's yardstick: the same server stack and JSON parsing, no evaluation.
+        @app.post("/bench/baseline")
+        def baseline() -> Response:
+            _request_json(settings.max_body_bytes)
+            return _json({"cards": []})
+
     @app.get("/openapi.json")
     def openapi() -> Response:
         return _json(read_json(schema_dir() / "openapi.json"))

@@ -14,7 +14,7 @@ import re
 import threading
 import warnings
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from cds_service.resources import DATA_DIR, load_validated
@@ -23,6 +23,8 @@ from cds_service.resources import DATA_DIR, load_validated
 warnings.filterwarnings("ignore", message=r"\[W036\]")
 
 MAX_TEXT_CHARS = 200_000
+SHORT_TEXT_CHARS = 300
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 UNITS_IN_MONTHS = {"day": 1 / 30.44, "week": 7 / 30.44, "month": 1.0, "year": 12.0}
 BEFORE_WORDS = re.compile(
     r"\b(?:baseline|before|pre-?trial|pre-?injection|pre-?procedure|prior to|initial(?:ly)?|"
@@ -113,6 +115,26 @@ class NoteReader:
         self._nlp = nlp
         self._lock = threading.Lock()
         self.version: str = document["version"]
+        self._targets = _target_regex(document["targets"])
+        self._by_category = {
+            category: _target_regex([t for t in document["targets"] if t["category"] == category])
+            for category in {t["category"] for t in document["targets"]}
+        }
+        self._short = lru_cache(maxsize=4096)(self._summarize)
+
+    def may_mention(self, text: str, categories: tuple[str, ...]) -> bool:
+        """Cheap pre-check: can the text mention any of these categories at all?"""
+        return any(self._by_category[c].search(text) for c in categories if c in self._by_category)
+
+    def relevant_sentences(self, text: str) -> str:
+        """Only the sentences that name a target concept.
+
+        ConText's scope ends at the sentence, so the other sentences cannot change any
+        result, and not running them through spaCy is most of the time saved.
+        """
+        if not text or not self._targets.search(text):
+            return ""
+        return " ".join(s for s in SENTENCE_END.split(text) if self._targets.search(s))
 
     def mentions(self, text: str) -> list[Mention]:
         with self._lock:  # spaCy pipelines are not documented as thread-safe
@@ -132,7 +154,14 @@ class NoteReader:
         ]
 
     def summarize(self, text: str) -> NoteSummary:
-        if not text or not text.strip():
+        """What the text asserts; short texts (stop reasons, outcomes) repeat and are cached."""
+        if len(text) <= SHORT_TEXT_CHARS:
+            return self._short(text)
+        return self._summarize(text)
+
+    def _summarize(self, text: str) -> NoteSummary:
+        text = self.relevant_sentences(text)
+        if not text:
             return EMPTY_SUMMARY
         mentions = self.mentions(text)
         asserted = frozenset(m.category for m in mentions if m.asserted)
@@ -148,6 +177,16 @@ class NoteReader:
             pain_after=after,
             percent_relief=_percent(mentions),
         )
+
+
+def _target_regex(targets: list[dict[str, Any]]) -> re.Pattern[str]:
+    """Any target literal (as words, any case) or target pattern: the cheap pre-filter."""
+    literals = sorted(
+        {lit.lower() for t in targets for lit in t["literals"]}, key=len, reverse=True
+    )
+    parts = [r"(?<![a-z])(?:" + "|".join(re.escape(lit) for lit in literals) + r")(?![a-z])"]
+    parts += [f"(?:{t['pattern'].removeprefix('(?i)')})" for t in targets if "pattern" in t]
+    return re.compile("|".join(parts), re.IGNORECASE)
 
 
 def _number(text: str) -> float | None:

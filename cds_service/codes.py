@@ -9,8 +9,10 @@ records carry product-level or local codes.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property, lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from cds_service.resources import DATA_DIR, load_validated
@@ -34,6 +36,10 @@ class Coding:
     code: str
     display: str = ""
 
+    @cached_property
+    def normalized(self) -> str:
+        return normalize_code(self.code)
+
 
 @dataclass(frozen=True)
 class CodedText:
@@ -42,9 +48,13 @@ class CodedText:
     codings: tuple[Coding, ...] = ()
     text: str = ""
 
-    def searchable_text(self) -> str:
+    @cached_property
+    def _searchable(self) -> str:
         parts = [self.text, *(c.display for c in self.codings)]
         return " | ".join(p for p in parts if p).lower()
+
+    def searchable_text(self) -> str:
+        return self._searchable
 
     def label(self) -> str:
         """A short human label: text, else the first display, else system|code."""
@@ -65,6 +75,8 @@ def normalize_code(code: str) -> str:
 
 @dataclass(frozen=True)
 class CodeRule:
+    """One code, prefix or range in one system; values are stored normalized (no dots, upper)."""
+
     system: str
     code: str | None = None
     prefix: str | None = None
@@ -72,19 +84,16 @@ class CodeRule:
     high: str | None = None
     requires_text: tuple[str, ...] = ()
 
-    def matches(self, coding: Coding, text: str) -> bool:
-        if coding.system != self.system or not coding.code:
-            return False
-        value = normalize_code(coding.code)
+    def matches(self, value: str, text: str) -> bool:
+        """Whether a normalized code of this rule's system matches (text for requiresText)."""
         if self.code is not None:
-            hit = value == normalize_code(self.code)
+            hit = value == self.code
         elif self.prefix is not None:
-            hit = value.startswith(normalize_code(self.prefix))
+            hit = value.startswith(self.prefix)
         else:
             assert self.low is not None and self.high is not None
-            low, high = normalize_code(self.low), normalize_code(self.high)
-            head = value[: len(low)]
-            hit = len(value) >= len(low) and low <= head <= high[: len(low)]
+            head = value[: len(self.low)]
+            hit = len(value) >= len(self.low) and self.low <= head <= self.high[: len(self.low)]
         if hit and self.requires_text:
             return any(word in text for word in self.requires_text)
         return hit
@@ -99,33 +108,50 @@ class Concept:
     exclude_names: tuple[str, ...]
     text_fallback: str
     systems: frozenset[str] = field(default_factory=frozenset)
+    names_pattern: re.Pattern[str] | None = None
+    rules_by_system: dict[str, tuple[CodeRule, ...]] = field(default_factory=dict, compare=False)
 
     def match(self, coded: CodedText) -> str | None:
         """'code' or 'text' when the element is this concept, else None."""
-        text = coded.searchable_text()
+        coded_here = False
         for coding in coded.codings:
-            if any(rule.matches(coding, text) for rule in self.rules):
+            rules = self.rules_by_system.get(coding.system)
+            if rules is None or not coding.code:
+                continue
+            coded_here = True
+            value = coding.normalized
+            if any(rule.matches(value, coded.searchable_text()) for rule in rules):
                 return "code"
-        coded_here = any(c.system in self.systems for c in coded.codings)
+        text = coded.searchable_text()
         if self.text_fallback == "uncoded-only" and coded_here:
             return None
-        if self.names and name_present(text, self.names, self.exclude_names):
+        if self.names_pattern is not None and name_present(
+            text, self.names_pattern, self.exclude_names
+        ):
             return "text"
         return None
 
 
-def name_present(text: str, names: tuple[str, ...], exclude: tuple[str, ...] = ()) -> bool:
+_NEGATION_BEFORE = re.compile(
+    "(?<![a-z])(?:" + "|".join(re.escape(cue) for cue in NEGATION_CUES) + r")\W+(\w+\W+)?$"
+)
+
+
+def names_regex(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One compiled alternation of a concept's names, matched as whole words."""
+    if not names:
+        return None
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z])(?:{alternation})(?![a-z])")
+
+
+def name_present(text: str, pattern: re.Pattern[str], exclude: tuple[str, ...] = ()) -> bool:
     """True when one of the names stands in the text as words, not negated or excluded."""
     if not text or any(phrase in text for phrase in exclude):
         return False
-    for name in names:
-        for found in re.finditer(rf"(?<![a-z]){re.escape(name)}(?![a-z])", text):
-            before = text[max(0, found.start() - 25) : found.start()]
-            if not any(
-                re.search(rf"(?<![a-z]){re.escape(cue)}\W+(\w+\W+)?$", before)
-                for cue in NEGATION_CUES
-            ):
-                return True
+    for found in pattern.finditer(text):
+        if not _NEGATION_BEFORE.search(text[max(0, found.start() - 25) : found.start()]):
+            return True
     return False
 
 
@@ -143,16 +169,22 @@ class CodeSets:
             for name, body in document["ingredients"].items()
         }
         self.hcpcs_drug_units: dict[str, dict[str, Any]] = document["hcpcsDrugUnits"]
+        # The same codes recur throughout a record (and across calls): remember the answers.
+        self.concepts_of = lru_cache(maxsize=65536)(self._concepts_of)  # type: ignore[method-assign]
 
     def _rule(self, body: dict[str, Any]) -> CodeRule:
         system = self.systems.get(body["system"], body["system"])
         low, high = body.get("range", (None, None))
+
+        def norm(value: str | None) -> str | None:
+            return normalize_code(value) if value is not None else None
+
         return CodeRule(
             system=system,
-            code=body.get("code"),
-            prefix=body.get("prefix"),
-            low=low,
-            high=high,
+            code=norm(body.get("code")),
+            prefix=norm(body.get("prefix")),
+            low=norm(low),
+            high=norm(high),
             requires_text=tuple(body.get("requiresText", ())),
         )
 
@@ -166,6 +198,11 @@ class CodeSets:
             exclude_names=tuple(n.lower() for n in body.get("excludeNames", ())),
             text_fallback=body["textFallback"],
             systems=frozenset(rule.system for rule in rules),
+            rules_by_system={
+                system: tuple(r for r in rules if r.system == system)
+                for system in {r.system for r in rules}
+            },
+            names_pattern=names_regex(tuple(n.lower() for n in body["names"])),
         )
 
     def system(self, alias: str) -> str:
@@ -177,14 +214,17 @@ class CodeSets:
     def is_a(self, concept: str, coded: CodedText) -> bool:
         return self.concepts[concept].match(coded) is not None
 
-    def concepts_of(self, coded: CodedText, names: tuple[str, ...]) -> dict[str, str]:
+    def concepts_of(self, coded: CodedText, names: tuple[str, ...]) -> Mapping[str, str]:
+        return self._concepts_of(coded, names)
+
+    def _concepts_of(self, coded: CodedText, names: tuple[str, ...]) -> Mapping[str, str]:
         """Each named concept the element belongs to, with how it matched."""
         found = {}
         for name in names:
             how = self.concepts[name].match(coded)
             if how:
                 found[name] = how
-        return found
+        return MappingProxyType(found)  # shared through the cache: read-only
 
     def ingredients_of(self, coded: CodedText) -> tuple[str, ...]:
         return tuple(name for name, concept in self.ingredients.items() if concept.match(coded))

@@ -60,6 +60,7 @@ class Settings:
     trusted_clients_file: str | None = None
     public_base_url: str | None = None
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    bench_baseline: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -78,6 +79,7 @@ class Settings:
             trusted_clients_file=os.environ.get("CDS_TRUSTED_CLIENTS_FILE") or None,
             public_base_url=os.environ.get("CDS_PUBLIC_BASE_URL") or None,
             cors_origins=_list("CDS_CORS_ORIGINS"),
+            bench_baseline=_bool("CDS_BENCH_BASELINE", False),
         )
 
     def evaluation_date(self) -> dt.date:

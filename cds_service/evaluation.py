@@ -411,7 +411,7 @@ def life_expectancy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -
     )
     notes = _recent_notes(facts, policy.settings["prognosisLookbackDays"])
     terminal = [d.evidence for d in facts.active_diagnoses("terminal-prognosis")]
-    terminal += [n.evidence for n in notes if n.summary.has("TERMINAL")]
+    terminal += [n.evidence for n in notes if n.asserts("TERMINAL")]
     if terminal:
         return [
             Finding(
@@ -422,7 +422,7 @@ def life_expectancy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -
                 notes=(advice,),
             )
         ]
-    stated = [n for n in notes if n.summary.prognosis_months is not None]
+    stated = [n for n in notes if n.asserts("PROGNOSIS") and n.summary.prognosis_months is not None]
     if stated:
         latest = stated[-1]
         value = latest.summary.prognosis_months
@@ -465,7 +465,7 @@ def active_infection(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) 
     active += [
         n.evidence
         for n in _recent_notes(facts, policy.settings["recentNoteDays"])
-        if n.summary.has(*note_categories)
+        if n.asserts(*note_categories)
     ]
     if active:
         hold = " (safety hold on refill)" if refill else ""
@@ -540,7 +540,7 @@ def empty_pump(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> lis
     reported = [
         n.evidence
         for n in _recent_notes(facts, policy.settings["recentNoteDays"])
-        if n.summary.has("EMPTY_PUMP", "MISSED_REFILL")
+        if n.asserts("EMPTY_PUMP", "MISSED_REFILL")
         and (since is None or (n.when and n.when >= since))
     ]
     if reported:
@@ -590,7 +590,7 @@ def monitoring_adherence(
         if gap > limit:
             what = f"{later.evidence.what}: {gap} days after the previous refill"
             late.append(replace(later.evidence, what=what))
-    late += [n.evidence for n in _recent_notes(facts, 365) if n.summary.has("MISSED_REFILL")]
+    late += [n.evidence for n in _recent_notes(facts, 365) if n.asserts("MISSED_REFILL")]
     if late:
         return [
             Finding(

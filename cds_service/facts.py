@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from cds_service.clinical_nlp import (
@@ -55,6 +56,20 @@ PROCEDURE_CONCEPTS = (
     "psych-evaluation-procedure",
     "pump-removal",
 )
+MEDICATION_CLASSES = (
+    "systemic-opioid",
+    *ADJUVANT_CLASSES,
+    "anticoagulant-drug",
+    "pump-drug",
+    "route-specific-pump-drug",
+    "intrathecal-capable-drug",
+)
+# What each coded record type is read for: anything else is never used by a criterion.
+CONCEPTS_READ = {
+    "Condition": DIAGNOSIS_CONCEPTS,
+    "Procedure": PROCEDURE_CONCEPTS,
+    "MedicationRequest": MEDICATION_CLASSES,
+}
 ORDER_CONCEPTS = (
     "trial-procedure",
     "implant-procedure",
@@ -126,12 +141,29 @@ class PsychEvaluation:
 
 @dataclass(frozen=True)
 class NoteFact:
-    """One clinical note (DocumentReference) as read by the note reader."""
+    """One clinical note (DocumentReference), read by the note reader only when a criterion asks.
+
+    Most notes of a long record fall outside every window a criterion looks at, so
+    reading them lazily saves most of the NLP time without changing any result.
+    """
 
     when: dt.datetime | None
     is_psych_note: bool
-    summary: NoteSummary
+    text: str = field(repr=False)
+    reader: NoteReader | None = field(repr=False, compare=False)
     evidence: Evidence
+
+    @cached_property
+    def summary(self) -> NoteSummary:
+        if self.reader is None or not self.text:
+            return EMPTY_SUMMARY
+        return self.reader.summarize(self.text)
+
+    def asserts(self, *categories: str) -> bool:
+        """Whether the note asserts any of the categories; notes that cannot are not read."""
+        if self.reader is None or not self.reader.may_mention(self.text, categories):
+            return False
+        return self.summary.has(*categories)
 
 
 @dataclass(frozen=True)
@@ -257,15 +289,7 @@ def _route_is_intrathecal(request: Any, codesets: CodeSets) -> bool:
 
 
 def _medication_classes(code: CodedText, codesets: CodeSets) -> set[str]:
-    names = (
-        "systemic-opioid",
-        *ADJUVANT_CLASSES,
-        "anticoagulant-drug",
-        "pump-drug",
-        "route-specific-pump-drug",
-        "intrathecal-capable-drug",
-    )
-    return set(codesets.concepts_of(code, names))
+    return set(codesets.concepts_of(code, MEDICATION_CLASSES))
 
 
 def _medication_fact(request: Any, codesets: CodeSets, reader: NoteReader) -> MedicationFact | None:
@@ -399,7 +423,8 @@ def _notes(
             NoteFact(
                 when=when,
                 is_psych_note=codesets.is_a("psych-note", kind),
-                summary=reader.summarize(_document_text(record, document)),
+                text=_document_text(record, document),
+                reader=reader,
                 evidence=Evidence(
                     f"DocumentReference/{document.id}", _day(when), kind.label(), unstructured=True
                 ),

@@ -8,6 +8,7 @@ and reported, so one bad entry never sinks the whole hook call.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,95 @@ READ_TYPES = frozenset(
 )
 
 
+# The elements the facts layer reads, per record type. Only these are validated: the rest
+# (narrative, extensions, identifiers, meta, ...) is never used by a criterion, and
+# validating it is most of the parsing cost on real EHR data. Draft orders are validated whole.
+READ_ELEMENTS: dict[str, frozenset[str]] = {
+    "Patient": frozenset({"id", "birthDate", "gender", "deceasedBoolean", "deceasedDateTime"}),
+    "Condition": frozenset(
+        {
+            "id",
+            "subject",
+            "code",
+            "clinicalStatus",
+            "verificationStatus",
+            "onsetDateTime",
+            "onsetPeriod",
+            "recordedDate",
+            "abatementDateTime",
+            "abatementPeriod",
+        }
+    ),
+    "MedicationRequest": frozenset(
+        {
+            "id",
+            "subject",
+            "status",
+            "intent",
+            "medicationCodeableConcept",
+            "medicationReference",
+            "dosageInstruction",
+            "statusReason",
+            "note",
+            "authoredOn",
+            "dispenseRequest",
+        }
+    ),
+    "MedicationStatement": frozenset(
+        {
+            "id",
+            "subject",
+            "status",
+            "medicationCodeableConcept",
+            "medicationReference",
+            "statusReason",
+            "note",
+            "effectiveDateTime",
+            "effectivePeriod",
+            "dosage",
+        }
+    ),
+    "Procedure": frozenset(
+        {
+            "id",
+            "subject",
+            "status",
+            "code",
+            "performedDateTime",
+            "performedPeriod",
+            "outcome",
+            "note",
+        }
+    ),
+    "Observation": frozenset(
+        {
+            "id",
+            "subject",
+            "status",
+            "code",
+            "valueQuantity",
+            "valueInteger",
+            "effectiveDateTime",
+            "effectivePeriod",
+            "effectiveInstant",
+        }
+    ),
+    "DocumentReference": frozenset(
+        {
+            "id",
+            "subject",
+            "status",
+            "docStatus",
+            "type",
+            "date",
+            "context",
+            "content",
+            "description",
+        }
+    ),
+}
+
+
 @dataclass
 class ParsedRecord:
     """Everything read for one patient, with what could not be read."""
@@ -41,6 +131,8 @@ class ParsedRecord:
     incomplete_types: set[str] = field(default_factory=set)
     # Attachments fetched by URL: (DocumentReference id, content index) -> (bytes, content type)
     attachments: dict[tuple[str, int], tuple[bytes, str | None]] = field(default_factory=dict)
+    # Drops, before validation, raw resources that no criterion can use.
+    keep: Callable[[Any], bool] | None = None
 
     def of_type(self, resource_type: str) -> list[Any]:
         return self.resources.get(resource_type, [])
@@ -73,14 +165,16 @@ def error_locations(error: ValidationError) -> str:
     return shown + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
-def parse_resource(raw: Any) -> tuple[Any, str | None]:
-    """A model for one raw resource, or None with a short reason."""
+def parse_resource(raw: Any, elements: frozenset[str] | None = None) -> tuple[Any, str | None]:
+    """A model for one raw resource (only ``elements`` of it, when given), or None and a reason."""
     if not isinstance(raw, dict):
         return None, "entry is not a JSON object"
     resource_type = raw.get("resourceType")
     if not isinstance(resource_type, str) or resource_type not in READ_TYPES:
         return None, "resource type is missing or not one this service reads"
     model_class = get_fhir_model_class(resource_type)
+    if elements is not None:
+        raw = {key: value for key, value in raw.items() if key in elements or key == "resourceType"}
     try:
         return model_class.model_validate(raw), None
     except ValidationError as exc:
@@ -114,7 +208,9 @@ def add_resources(record: ParsedRecord, expected_type: str, raws: list[Any]) -> 
             )
             log.warning("ignored resource for another patient", extra={"resource_type": listed_as})
             continue
-        model, reason = parse_resource(raw)
+        if record.keep is not None and not record.keep(raw):
+            continue  # no criterion reads it: not worth validating
+        model, reason = parse_resource(raw, READ_ELEMENTS.get(listed_as))
         if model is None:
             record.note_problem(
                 listed_as, f"{label(raw)} could not be read ({reason}) and was skipped"

@@ -69,10 +69,16 @@ def _prefetched(value: Any, template: Template) -> tuple[list[Any], str | None] 
     return [r for r in resources if r is not None], problem
 
 
+SEARCH_PAGE_SIZE = 200
+
+
 def _fetch(client: FhirClient, template: Template, patient_id: str) -> SearchResult:
     query = template.fill(patient_id)
     if template.is_read:
         return SearchResult([client.read(query)], True)
+    if "_count=" not in query:
+        # Ask for large pages: each page is a round trip (servers cap _count at their maximum).
+        query += f"&_count={SEARCH_PAGE_SIZE}"
     return client.search(query)
 
 
@@ -81,11 +87,12 @@ def gather(
     templates: list[Template],
     client_factory: ClientFactory,
     deadline: float | None = None,
+    keep: Callable[[Any], bool] | None = None,
 ) -> ParsedRecord:
     """Build the patient's record from prefetch and, where needed, the FHIR server."""
     patient_id = request["context"]["patientId"]
     prefetch = request.get("prefetch") or {}
-    record = ParsedRecord(patient_id)
+    record = ParsedRecord(patient_id, keep=keep)
     to_fetch: list[Template] = []
     for template in templates:
         used = _prefetched(prefetch[template.key], template) if template.key in prefetch else None

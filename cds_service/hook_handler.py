@@ -24,12 +24,13 @@ from cds_service.codes import CodeSets, default_codesets
 from cds_service.config import Settings
 from cds_service.errors import ClientError, ServiceUnavailableError
 from cds_service.evaluation import evaluate
-from cds_service.facts import extract_facts
+from cds_service.facts import CONCEPTS_READ, extract_facts
 from cds_service.fhir_access import check_fhir_server
 from cds_service.fhir_client import FhirClient
 from cds_service.fhir_parsing import parse_resource
 from cds_service.gathering import Template, gather
 from cds_service.policy import Policy, load_preset
+from cds_service.relevance import RelevanceFilter
 from cds_service.resources import DATA_DIR, describe_error, load_validated, validator
 from cds_service.storage import AuditRecord, Storage
 
@@ -150,6 +151,7 @@ class HookHandler:
         self.codesets = codesets or default_codesets()
         self.catalogue = catalogue or default_catalogue()
         self.note_reader = default_note_reader()
+        self.relevance = RelevanceFilter(self.codesets, CONCEPTS_READ)
         self._session = requests.Session()
 
     def discovery(self) -> dict[str, Any]:
@@ -228,7 +230,13 @@ class HookHandler:
         self._check_server(request)
         orders = draft_orders(request)
         deadline = started + self.settings.hook_time_budget
-        record = gather(request, service.templates(), self.client_factory(deadline), deadline)
+        record = gather(
+            request,
+            service.templates(),
+            self.client_factory(deadline),
+            deadline,
+            self.relevance.keep,
+        )
         facts = extract_facts(
             record, orders, self.codesets, self.note_reader, self.settings.evaluation_date()
         )

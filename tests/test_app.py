@@ -251,6 +251,12 @@ def _searchset(resources: list[dict[str, Any]], next_url: str | None = None) -> 
     return bundle
 
 
+def _search_url(query: str, patient_id: str) -> str:
+    """The URL the service requests for a template: searches ask for pages of 200."""
+    url = f"{FHIR}/{query.replace('{{context.patientId}}', patient_id)}"
+    return url if "?" not in url else f"{url}&_count=200"
+
+
 def _register_fhir(
     mock: responses.RequestsMock,
     fixture: str,
@@ -270,7 +276,7 @@ def _register_fhir(
     for key, query in templates.items():
         if key in skip:
             continue
-        url = f"{FHIR}/{query.replace('{{context.patientId}}', patient_id)}"
+        url = _search_url(query, patient_id)
         answer = request["prefetch"][key]
         if key == "conditions" and split_conditions:
             resources = [e["resource"] for e in answer["entry"]]
@@ -347,7 +353,7 @@ def test_token_is_not_sent_to_another_origin(
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         conditions = [e["resource"] for e in full["conditions"]["entry"]]
         mock.get(
-            f"{FHIR}/Condition?patient=implant-ok-patient",
+            f"{FHIR}/Condition?patient=implant-ok-patient&_count=200",
             json=_searchset(conditions[:1], "https://evil.example.com/fhir?page=2"),
         )
         evil = mock.get("https://evil.example.com/fhir?page=2", json=_searchset(conditions[1:]))
@@ -367,9 +373,7 @@ def test_no_token_when_fhir_authorization_is_absent(
     full = hook_request("s1-implant-spondylosis.json", templates)["prefetch"]
     with responses.RequestsMock() as mock:
         for key, query in templates.items():
-            mock.get(
-                f"{FHIR}/{query.replace('{{context.patientId}}', 's1-patient')}", json=full[key]
-            )
+            mock.get(_search_url(query, "s1-patient"), json=full[key])
         assert _post(client, SIGN, request).status_code == 200
         assert all("Authorization" not in c.request.headers for c in mock.calls)
 
@@ -493,7 +497,7 @@ def test_fhir_failures_are_412(
     full = hook_request("s1-implant-spondylosis.json", templates)["prefetch"]
     request["prefetch"] = {k: v for k, v in full.items() if k != "procedures"}
     with responses.RequestsMock() as mock:
-        mock.get(f"{FHIR}/Procedure?patient=s1-patient", **answer)
+        mock.get(f"{FHIR}/Procedure?patient=s1-patient&_count=200", **answer)
         response = _post(client, SIGN, request)
     _assert_outcome(response, 412, text)
     assert TOKEN not in response.get_data(as_text=True)

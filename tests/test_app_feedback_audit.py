@@ -138,7 +138,10 @@ def test_logs_carry_no_tokens_or_note_text(
             client = app.test_client()
             client.post(f"/cds-services/{SIGN}", json=_request_with_note_and_token(templates))
             with responses.RequestsMock() as mock:
-                mock.get("https://ehr.example.org/fhir/Procedure?patient=s1-patient", status=401)
+                mock.get(
+                    "https://ehr.example.org/fhir/Procedure?patient=s1-patient&_count=200",
+                    status=401,
+                )
                 request = hook_request("s1-implant-spondylosis.json", templates)
                 del request["prefetch"]["procedures"]
                 request["fhirServer"] = "https://ehr.example.org/fhir"
