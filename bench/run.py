@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.records import generate  # noqa: E402
 from cds_service.fhir_loader import load_bundle  # noqa: E402
+from cds_service.gathering import SEARCH_PAGE_SIZE  # noqa: E402
 from cds_service.hook_handler import load_services  # noqa: E402
 from cds_service.replay import request_from_bundle  # noqa: E402
 
@@ -236,6 +237,8 @@ def measure_without_prefetch(server: Server, fhir: str, quick: bool) -> dict[str
     searches = {}
     for key, query in templates.items():
         url = f"{fhir}/{query.replace('{{context.patientId}}', patient)}"
+        if "?" in url:
+            url += f"&_count={SEARCH_PAGE_SIZE}"  # the same search the hook sends
         samples = []
         for attempt in range(count + 2):
             started = time.perf_counter()
