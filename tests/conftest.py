@@ -23,6 +23,31 @@ AS_OF = dt.date(2026, 11, 21)
 SIGN, SELECT = "itdd-order-sign", "itdd-order-select"
 
 
+def free_port() -> int:
+    """A loopback port nobody is listening on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, seconds: float) -> None:
+    """Poll ``url`` until it answers 200, or fail the test after ``seconds``."""
+    import time
+
+    import requests
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer within {seconds:g} s")
+
+
 def load_fixture(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / name).read_text())
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -14,18 +12,12 @@ import requests
 
 from cds_service.hook_handler import load_services
 from cds_service.replay import request_from_bundle
-from tests.conftest import FIXTURES, ROOT, load_fixture, topics
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.conftest import FIXTURES, ROOT, free_port, load_fixture, topics, wait_until_up
 
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -45,15 +37,7 @@ def served() -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"{base}/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("serve did not start within 20 s")
+        wait_until_up(f"{base}/healthz", 20)
         yield base
     finally:
         process.terminate()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,7 +19,7 @@ import requests
 
 from cds_service.hook_handler import load_services
 from cds_service.storage import Storage
-from tests.conftest import ROOT, SIGN, hook_request
+from tests.conftest import ROOT, SIGN, free_port, hook_request, wait_until_up
 
 LOAD_SECONDS = 4.0
 CLIENTS = 8
@@ -28,16 +27,10 @@ TEMPLATES = load_services()[SIGN].prefetch
 REQUEST = hook_request("s1-implant-spondylosis.json", TEMPLATES)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def gunicorn(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]]:
     """gunicorn with 2 workers on loopback, sharing one SQLite file (WAL)."""
-    port = _free_port()
+    port = free_port()
     url = f"sqlite:///{tmp_path / 'load.db'}"
     env = {**os.environ, "CDS_DATABASE_URL": url, "CDS_LOG_LEVEL": "WARNING"}
     process = subprocess.Popen(
@@ -62,16 +55,11 @@ def gunicorn(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[bytes]
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.1)
-    else:
+    try:
+        wait_until_up(f"{base}/healthz", 30)
+    except AssertionError:
         process.kill()
-        raise AssertionError("gunicorn did not start")
+        raise
     try:
         yield base, url, process
     finally:

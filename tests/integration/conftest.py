@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 STARTUP_SECONDS = 420  # includes the first Maven build on an empty repository
 
@@ -28,12 +27,6 @@ STARTUP_SECONDS = 420  # includes the first Maven build on an empty repository
 class FhirServer:
     base: str
     token: str
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_for_metadata(base: str, process: subprocess.Popen[bytes] | None) -> None:
@@ -66,7 +59,7 @@ def hapi() -> Iterator[FhirServer]:
             "and Maven (see scripts/hapi-fhir-server)"
         )
     token = secrets.token_urlsafe(16)
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(ROOT / "scripts" / "hapi-fhir-server"), str(port)],
         env={**os.environ, "HAPI_REQUIRE_TOKEN": token},
