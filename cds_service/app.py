@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         if not request.path.startswith("/cds-services"):
             return None
         try:
-            issuer = authenticator.authenticate(request.headers.get("Authorization"), request.path)
+            authenticator.authenticate(request.headers.get("Authorization"), request.path)
         except AuthenticationError as exc:
             log.warning(
                 "client authentication failed", extra={"reason": str(exc), "path": request.path}
@@ -107,7 +107,6 @@ def create_app(settings: Settings | None = None) -> Flask:
             response = _error(401, "authentication required", code="login")
             response.headers["WWW-Authenticate"] = "Bearer"
             return response
-        request.environ["itdd.client_issuer"] = issuer
         return None
 
     @app.get("/cds-services")
