@@ -113,9 +113,15 @@ def _serve(args: argparse.Namespace) -> int:
             self.cfg.set("threads", 4)
             self.cfg.set("timeout", 30)
             self.cfg.set("accesslog", None)
+            self.cfg.set("post_fork", _fresh_connections)
 
         def load(self) -> Any:
             return app
+
+    def _fresh_connections(_server: Any, _worker: Any) -> None:
+        # The app was built before the fork: never share its pooled database connections
+        # (or their file descriptors) between worker processes.
+        app.extensions["hook_handler"].storage.engine.dispose(close=False)
 
     Server().run()
     return 0
