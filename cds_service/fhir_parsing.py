@@ -17,6 +17,8 @@ from pydantic import ValidationError
 
 log = logging.getLogger(__name__)
 
+# The request resources a CDS client sends as draft orders (order-sign / order-select).
+ORDER_TYPES = frozenset({"ServiceRequest", "MedicationRequest", "DeviceRequest"})
 READ_TYPES = frozenset(
     {
         "Patient",

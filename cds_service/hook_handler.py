@@ -27,7 +27,7 @@ from cds_service.evaluation import evaluate
 from cds_service.facts import CONCEPTS_READ, extract_facts
 from cds_service.fhir_access import check_fhir_server
 from cds_service.fhir_client import FhirClient
-from cds_service.fhir_parsing import parse_resource
+from cds_service.fhir_parsing import ORDER_TYPES, parse_resource
 from cds_service.gathering import Template, gather
 from cds_service.policy import Policy, load_preset
 from cds_service.relevance import RelevanceFilter
@@ -35,8 +35,6 @@ from cds_service.resources import DATA_DIR, describe_error, load_validated, vali
 from cds_service.storage import AuditRecord, Storage
 
 log = logging.getLogger(__name__)
-
-ORDER_TYPES = frozenset({"ServiceRequest", "MedicationRequest", "DeviceRequest"})
 
 
 @dataclass(frozen=True)

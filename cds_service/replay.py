@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from cds_service.fhir_parsing import reference_points_elsewhere
-
-ORDER_TYPES = ("ServiceRequest", "MedicationRequest", "DeviceRequest")
+from cds_service.fhir_parsing import ORDER_TYPES, reference_points_elsewhere
 
 
 class ReplayInputError(Exception):
