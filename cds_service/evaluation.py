@@ -324,6 +324,10 @@ def _intrathecal_start(facts: ClinicalFacts) -> tuple[dt.datetime, Evidence] | N
     return min(dated, key=lambda item: item[0]) if dated else None
 
 
+# Informational only: an old "latest" score is named in the card, it does not change the status.
+STALE_SCORE_DAYS = 180
+
+
 def continued_efficacy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> list[Finding]:
     presume = policy.settings["existingPumpPresumesEfficacy"] and bool(ctx.pump_evidence)
     start = _intrathecal_start(facts)
@@ -337,12 +341,22 @@ def continued_efficacy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy
         reduction = _reduction(baseline.value, latest.value)
         evidence = (start[1], baseline.evidence, latest.evidence)
         if reduction is not None and policy.passes_threshold(reduction):
+            age = (facts.as_of - latest.when.date()).days
+            stale = (
+                (
+                    f"The latest pain score is {age} days old; a current score would confirm "
+                    "that efficacy is maintained.",
+                )
+                if age > STALE_SCORE_DAYS
+                else ()
+            )
             return [
                 Finding(
                     "continued-efficacy",
                     MET,
                     f"pain {reduction:.0f}% below pre-intrathecal baseline",
                     evidence,
+                    notes=stale,
                 )
             ]
         shown = f"{reduction:.0f}%" if reduction is not None else "not computable (baseline 0)"

@@ -375,3 +375,23 @@ def test_criteria_met_never_while_a_required_criterion_lacks_positive_evidence(
         assert not active & {"coagulopathy", "active-infection"}
     if evaluation.request.request_type in ("implant", "replacement"):
         assert "terminal-prognosis" not in active
+
+
+def test_old_latest_pain_score_is_named_but_does_not_change_the_status() -> None:
+    procedures = (
+        proc("implant-procedure", "Procedure/i", "2024-01-01"),
+        proc("refill-procedure", "Procedure/r1", "2026-09-01"),
+    )
+    facts = documented_implant(
+        orders=(REFILL_ORDER,),
+        procedures=procedures,
+        pain_scores=(
+            pain(8, "2023-12-01", "Observation/b"),
+            pain(3, "2025-12-01", "Observation/l"),
+        ),
+    )
+    evaluation = run(facts)
+    [efficacy] = [f for f in evaluation.findings if f.criterion == "continued-efficacy"]
+    assert efficacy.status == "met"
+    assert any("355 days old" in note for note in efficacy.notes)
+    assert evaluation.criteria_met
