@@ -21,18 +21,6 @@ def coded(concept: Any) -> CodedText:
     return CodedText(codings=codings, text=concept.text or "")
 
 
-def coded_many(concepts: list[Any] | None) -> CodedText:
-    """Several CodeableConcepts (e.g. Procedure.outcome plus reasonCode) merged into one."""
-    codings: list[Coding] = []
-    texts: list[str] = []
-    for concept in concepts or []:
-        one = coded(concept)
-        codings.extend(one.codings)
-        if one.text:
-            texts.append(one.text)
-    return CodedText(codings=tuple(codings), text=" | ".join(texts))
-
-
 def to_datetime(value: Any) -> dt.datetime | None:
     """A timezone-aware UTC datetime for a FHIR date/dateTime/instant, or None."""
     if value is None:
@@ -65,14 +53,6 @@ def period_bounds(period: Any) -> tuple[dt.datetime | None, dt.datetime | None]:
 
 def notes_text(annotations: list[Any] | None) -> str:
     return " | ".join(a.text for a in (annotations or []) if getattr(a, "text", None))
-
-
-def reference_id(reference: Any, resource_type: str) -> str | None:
-    """The id in a Reference to ``resource_type`` (relative or absolute), else None."""
-    target = getattr(reference, "reference", None)
-    if not target or f"{resource_type}/" not in target:
-        return None
-    return str(target.rsplit(f"{resource_type}/", 1)[1].split("/")[0])
 
 
 def end_of_day(day: dt.date) -> dt.datetime:
