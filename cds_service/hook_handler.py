@@ -27,7 +27,7 @@ from cds_service.evaluation import evaluate
 from cds_service.facts import CONCEPTS_READ, extract_facts
 from cds_service.fhir_access import check_fhir_server
 from cds_service.fhir_client import FhirClient
-from cds_service.fhir_parsing import ORDER_TYPES, parse_resource
+from cds_service.fhir_parsing import ORDER_TYPES, parse_resource, reference_points_elsewhere
 from cds_service.gathering import Template, gather
 from cds_service.policy import Policy, load_preset
 from cds_service.relevance import RelevanceFilter
@@ -110,9 +110,7 @@ def draft_orders(request: dict[str, Any]) -> list[Any]:
         model, reason = parse_resource(raw)
         if model is None:
             raise ClientError(400, f"invalid draft order at {where}: {reason}", where)
-        subject = getattr(model, "subject", None)
-        target = getattr(subject, "reference", None) or ""
-        if "Patient/" in target and target.rsplit("Patient/", 1)[1] != context["patientId"]:
+        if reference_points_elsewhere(raw, context["patientId"]):
             raise ClientError(
                 400,
                 f"draft order at {where} is for a different patient than context.patientId",

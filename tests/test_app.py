@@ -621,3 +621,12 @@ def test_body_over_the_limit_is_413_json(templates: dict[str, str]) -> None:
     response = _post(small, SIGN, hook_request("implant-criteria-met.json", templates))
     assert response.status_code == 413
     assert response.get_json()["resourceType"] == "OperationOutcome"
+
+
+def test_versioned_subject_reference_to_the_same_patient_is_accepted(
+    client: FlaskClient, templates: dict[str, str]
+) -> None:
+    request = hook_request("s1-implant-spondylosis.json", templates)
+    order = request["context"]["draftOrders"]["entry"][0]["resource"]
+    order["subject"] = {"reference": "https://ehr.example.org/fhir/Patient/s1-patient/_history/3"}
+    assert _post(client, SIGN, request).status_code == 200
