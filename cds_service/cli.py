@@ -189,15 +189,11 @@ def _print_request(args: argparse.Namespace) -> int:
 
 
 def _point_at_server(request: dict[str, Any], server: str, token: str | None) -> None:
+    from cds_service.replay import fhir_authorization
+
     request["fhirServer"] = server
     if token:
-        request["fhirAuthorization"] = {
-            "access_token": token,
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "scope": "patient/*.read",
-            "subject": "itdd-cds-replay",
-        }
+        request["fhirAuthorization"] = fhir_authorization(token, "itdd-cds-replay")
 
 
 def _audit(args: argparse.Namespace) -> int:

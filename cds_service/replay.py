@@ -88,6 +88,17 @@ def evaluate_template(
     }
 
 
+def fhir_authorization(token: str, subject: str = "itdd-cds") -> dict[str, Any]:
+    """The ``fhirAuthorization`` object a CDS client sends with a bearer token."""
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "patient/*.read",
+        "subject": subject,
+    }
+
+
 def request_from_bundle(
     bundle: dict[str, Any],
     hook: str,

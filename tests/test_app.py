@@ -16,6 +16,7 @@ from responses import matchers
 from cds_service.app import create_app
 from cds_service.config import Settings
 from cds_service.errors import ConfigurationError
+from cds_service.replay import fhir_authorization
 from cds_service.resources import validator
 from tests.conftest import (
     AS_OF,
@@ -297,13 +298,7 @@ def _no_prefetch(
     request = hook_request(fixture, templates, hook=hook)
     del request["prefetch"]
     request["fhirServer"] = FHIR
-    request["fhirAuthorization"] = {
-        "access_token": TOKEN,
-        "token_type": "Bearer",
-        "expires_in": 300,
-        "scope": "patient/*.read",
-        "subject": "itdd-cds",
-    }
+    request["fhirAuthorization"] = fhir_authorization(TOKEN)
     return request
 
 
@@ -411,15 +406,7 @@ def test_wrong_method_and_path_are_json(client: FlaskClient) -> None:
         ),
         (lambda r: r.update(hook="patient-view"), "answers the order-sign hook", "hook"),
         (
-            lambda r: r.update(
-                fhirAuthorization={
-                    "access_token": "t",
-                    "token_type": "Bearer",
-                    "expires_in": 1,
-                    "scope": "s",
-                    "subject": "x",
-                }
-            ),
+            lambda r: r.update(fhirAuthorization=fhir_authorization("t")),
             "'fhirServer' is a dependency",
             None,
         ),

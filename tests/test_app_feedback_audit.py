@@ -16,6 +16,7 @@ from cds_service.app import create_app
 from cds_service.cli import main
 from cds_service.config import Settings
 from cds_service.logging_setup import JsonLineFormatter
+from cds_service.replay import fhir_authorization
 from tests.conftest import AS_OF, SIGN, hook_request
 
 NOTE_PHRASE = "untreated depression with passive suicidal ideation"
@@ -102,13 +103,7 @@ def _request_with_note_and_token(templates: dict[str, str]) -> dict[str, Any]:
     text = f"Psychology consult. History of {NOTE_PHRASE}. Favorable candidate."
     note["content"][0]["attachment"]["data"] = base64.b64encode(text.encode()).decode()
     request["fhirServer"] = "https://ehr.example.org/fhir"
-    request["fhirAuthorization"] = {
-        "access_token": "super-secret-token-123",
-        "token_type": "Bearer",
-        "expires_in": 60,
-        "scope": "patient/*.read",
-        "subject": "x",
-    }
+    request["fhirAuthorization"] = fhir_authorization("super-secret-token-123")
     return request
 
 
@@ -145,13 +140,7 @@ def test_logs_carry_no_tokens_or_note_text(
                 request = hook_request("s1-implant-spondylosis.json", templates)
                 del request["prefetch"]["procedures"]
                 request["fhirServer"] = "https://ehr.example.org/fhir"
-                request["fhirAuthorization"] = {
-                    "access_token": "super-secret-token-123",
-                    "token_type": "Bearer",
-                    "expires_in": 60,
-                    "scope": "s",
-                    "subject": "x",
-                }
+                request["fhirAuthorization"] = fhir_authorization("super-secret-token-123")
                 assert client.post(f"/cds-services/{SIGN}", json=request).status_code == 412
     finally:
         logging.getLogger("cds_service").propagate = False

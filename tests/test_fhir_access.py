@@ -15,6 +15,7 @@ from cds_service.app import create_app
 from cds_service.config import Settings
 from cds_service.errors import ClientError
 from cds_service.fhir_access import check_fhir_server
+from cds_service.replay import fhir_authorization
 from tests.conftest import AS_OF, SIGN, hook_request
 
 
@@ -54,13 +55,7 @@ def _without_prefetch(server: str) -> dict[str, Any]:
     request = hook_request("s1-implant-spondylosis.json", templates)
     del request["prefetch"]
     request["fhirServer"] = server
-    request["fhirAuthorization"] = {
-        "access_token": "tok",
-        "token_type": "Bearer",
-        "expires_in": 60,
-        "scope": "patient/*.read",
-        "subject": "x",
-    }
+    request["fhirAuthorization"] = fhir_authorization("tok")
     return request
 
 

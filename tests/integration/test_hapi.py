@@ -22,6 +22,7 @@ from cds_service.config import Settings
 from cds_service.fhir_loader import load_bundle
 from cds_service.gathering import gather
 from cds_service.hook_handler import load_services
+from cds_service.replay import fhir_authorization
 from tests.conftest import AS_OF, FIXTURES, SIGN, hook_request, load_fixture
 from tests.integration.conftest import FhirServer
 
@@ -144,13 +145,7 @@ def _post_without_prefetch(base: str, token: str | None, settings: Settings | No
     del request["prefetch"]
     request["fhirServer"] = base
     if token:
-        request["fhirAuthorization"] = {
-            "access_token": token,
-            "token_type": "Bearer",
-            "expires_in": 60,
-            "scope": "patient/*.read",
-            "subject": "itdd-cds",
-        }
+        request["fhirAuthorization"] = fhir_authorization(token)
     client = create_app(settings or LOCAL_SETTINGS).test_client()
     return client.post(f"/cds-services/{SIGN}", json=request)
 
