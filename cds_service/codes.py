@@ -170,7 +170,7 @@ class CodeSets:
         }
         self.hcpcs_drug_units: dict[str, dict[str, Any]] = document["hcpcsDrugUnits"]
         # The same codes recur throughout a record (and across calls): remember the answers.
-        self.concepts_of = lru_cache(maxsize=65536)(self._concepts_of)  # type: ignore[method-assign]
+        self._cached_concepts_of = lru_cache(maxsize=65536)(self._concepts_of)
 
     def _rule(self, body: dict[str, Any]) -> CodeRule:
         system = self.systems.get(body["system"], body["system"])
@@ -215,7 +215,8 @@ class CodeSets:
         return self.concepts[concept].match(coded) is not None
 
     def concepts_of(self, coded: CodedText, names: tuple[str, ...]) -> Mapping[str, str]:
-        return self._concepts_of(coded, names)
+        """Each named concept the element belongs to, with how it matched (cached, read-only)."""
+        return self._cached_concepts_of(coded, names)
 
     def _concepts_of(self, coded: CodedText, names: tuple[str, ...]) -> Mapping[str, str]:
         """Each named concept the element belongs to, with how it matched."""
