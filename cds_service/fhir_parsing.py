@@ -8,6 +8,7 @@ and reported, so one bad entry never sinks the whole hook call.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,6 +136,11 @@ class ParsedRecord:
     attachments: dict[tuple[str, int], tuple[bytes, str | None]] = field(default_factory=dict)
     # Drops, before validation, raw resources that no criterion can use.
     keep: Callable[[Any], bool] | None = None
+    # time.monotonic() after which nothing more is parsed (the hook's time budget).
+    deadline: float | None = None
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
 
     def of_type(self, resource_type: str) -> list[Any]:
         return self.resources.get(resource_type, [])
@@ -195,8 +201,22 @@ def label(raw: Any) -> str:
 
 
 def add_resources(record: ParsedRecord, expected_type: str, raws: list[Any]) -> None:
-    """Parse resources into the record; skip and report the ones that cannot be read."""
-    for raw in raws:
+    """Parse resources into the record; skip and report the ones that cannot be read.
+
+    Parsing stops when the record's deadline passes: the rest is reported unread, so
+    the criteria that depend on this type cannot be met on what was parsed.
+    """
+    for position, raw in enumerate(raws):
+        if record.out_of_time():
+            record.note_problem(
+                expected_type,
+                f"{len(raws) - position} {expected_type} resource(s) were not read within "
+                "the hook's time budget",
+            )
+            log.warning(
+                "parsing stopped: time budget spent", extra={"resource_type": expected_type}
+            )
+            return
         kind = raw.get("resourceType") if isinstance(raw, dict) else None
         if kind == "OperationOutcome":
             continue  # search-result warnings, not patient data

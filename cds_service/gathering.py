@@ -9,7 +9,6 @@ call fails with 412, because evaluating without the data would be guessing.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -17,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from cds_service.errors import DataUnavailableError
-from cds_service.fhir_client import FhirClient, FhirFetchError, SearchResult
+from cds_service.errors import ClientError, DataUnavailableError
+from cds_service.fhir_client import FhirClient, FhirFetchError, SearchResult, UrlRefusedError
 from cds_service.fhir_parsing import ParsedRecord, add_resources
+from cds_service.outbound import CallScope, CheckedUrl
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +86,19 @@ def gather(
     request: dict[str, Any],
     templates: list[Template],
     client_factory: ClientFactory,
-    deadline: float | None = None,
+    scope: CallScope | None = None,
     keep: Callable[[Any], bool] | None = None,
 ) -> ParsedRecord:
-    """Build the patient's record from prefetch and, where needed, the FHIR server."""
+    """Build the patient's record from prefetch and, where needed, the FHIR server.
+
+    The call's scope bounds it all: reads and parsing stop when its deadline passes
+    (what was not parsed is reported, so criteria needing it cannot be met), and any
+    connection still open then is shut down.
+    """
+    scope = scope or CallScope()
     patient_id = request["context"]["patientId"]
     prefetch = request.get("prefetch") or {}
-    record = ParsedRecord(patient_id, keep=keep)
+    record = ParsedRecord(patient_id, keep=keep, deadline=scope.deadline)
     to_fetch: list[Template] = []
     for template in templates:
         used = _prefetched(prefetch[template.key], template) if template.key in prefetch else None
@@ -103,21 +109,25 @@ def gather(
         if problem:
             record.note_problem(template.resource_type, problem)
         add_resources(record, template.resource_type, resources)
-    if to_fetch:
-        _fetch_all(request, to_fetch, client_factory, record, deadline)
-    _fetch_attachments(request, client_factory, record, deadline)
+    try:
+        if to_fetch:
+            _fetch_all(request, to_fetch, client_factory, record, scope)
+        _fetch_attachments(request, client_factory, record, scope)
+    finally:
+        scope.close()  # threads still reading (budget spent, or a failure) stop now
     return record
 
 
-def _remaining(deadline: float | None) -> float | None:
-    return None if deadline is None else max(0.0, deadline - time.monotonic())
+def _remaining(scope: CallScope) -> float | None:
+    remaining = scope.remaining()
+    return None if remaining is None else max(0.0, remaining)
 
 
 MAX_ATTACHMENTS = 25
 MAX_ATTACHMENT_BYTES = 1_000_000
 
 
-def _attachment_urls(record: ParsedRecord) -> list[tuple[tuple[str, int], str]]:
+def _attachment_urls(record: ParsedRecord) -> list[tuple[tuple[str, int], Any]]:
     """(key, url) for note attachments given only by URL, newest notes first."""
     documents = sorted(
         record.of_type("DocumentReference"), key=lambda d: str(d.date or ""), reverse=True
@@ -127,7 +137,7 @@ def _attachment_urls(record: ParsedRecord) -> list[tuple[tuple[str, int], str]]:
         for index, content in enumerate(document.content or []):
             attachment = content.attachment
             if attachment is not None and attachment.url and not attachment.data:
-                wanted.append(((str(document.id), index), str(attachment.url)))
+                wanted.append(((str(document.id), index), attachment.url))
     return wanted
 
 
@@ -135,7 +145,7 @@ def _fetch_attachments(
     request: dict[str, Any],
     client_factory: ClientFactory,
     record: ParsedRecord,
-    deadline: float | None,
+    scope: CallScope,
 ) -> None:
     """Read note attachments given by URL from fhirServer only; anything else is reported unread."""
     wanted = _attachment_urls(record)
@@ -149,9 +159,15 @@ def _fetch_attachments(
         )
         return
     client = client_factory(server, (request.get("fhirAuthorization") or {}).get("access_token"))
-    reachable = []
+    reachable: list[tuple[tuple[str, int], CheckedUrl]] = []
     for key, url in wanted:
-        absolute = client.absolute(url)
+        try:
+            absolute = client.absolute(str(url), "attachment")
+        except UrlRefusedError as exc:
+            record.note_problem(
+                "DocumentReference", f"DocumentReference/{key[0]} attachment not fetched: {exc}"
+            )
+            continue
         if client.same_origin(absolute):
             reachable.append((key, absolute))
         else:
@@ -172,7 +188,7 @@ def _fetch_attachments(
         }
         for key, future in futures.items():
             try:
-                record.attachments[key] = future.result(timeout=_remaining(deadline))
+                record.attachments[key] = future.result(timeout=_remaining(scope))
             except (FhirFetchError, FutureTimeout) as exc:
                 reason = str(exc) or "not read within the hook's time budget"
                 record.note_problem(
@@ -188,9 +204,13 @@ def _fetch_all(
     templates: list[Template],
     client_factory: ClientFactory,
     record: ParsedRecord,
-    deadline: float | None,
+    scope: CallScope,
 ) -> None:
-    """Run the missing searches concurrently; any failure (or the budget running out) is a 412."""
+    """Run the missing searches concurrently; any failure (or the budget running out) is a 412.
+
+    A server the outbound gate refuses (it resolves to a non-public address) is the
+    caller's configuration, so that one is a 400.
+    """
     server = request.get("fhirServer")
     keys = ", ".join(t.key for t in templates)
     if not server:
@@ -202,13 +222,15 @@ def _fetch_all(
     client = client_factory(server, token)
     pool = ThreadPoolExecutor(max_workers=min(6, len(templates)))
     failures = []
+    refused = False
     try:
         futures = {t: pool.submit(_fetch, client, t, record.patient_id) for t in templates}
         for template, future in futures.items():
             try:
-                result = future.result(timeout=_remaining(deadline))
+                result = future.result(timeout=_remaining(scope))
             except FhirFetchError as exc:
                 failures.append(f"{template.key}: {exc}")
+                refused = refused or exc.refused
                 continue
             except FutureTimeout:
                 failures.append(f"{template.key}: not read within the hook's time budget")
@@ -222,6 +244,13 @@ def _fetch_all(
         pool.shutdown(wait=False, cancel_futures=True)
     if failures:
         log.warning("fhir fetch failed", extra={"failed_keys": [f.split(":")[0] for f in failures]})
+        if refused:
+            raise ClientError(
+                400,
+                "fhirServer resolves to an address this service may not call; list it in "
+                "CDS_FHIR_SERVER_ALLOWLIST to allow it",
+                "fhirServer",
+            )
         raise DataUnavailableError(
             "could not read patient data from fhirServer: " + "; ".join(failures),
             expression="fhirServer",

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
-import requests
 from sqlalchemy.exc import SQLAlchemyError
 
 from cds_service.cards import build_cards
@@ -22,13 +21,14 @@ from cds_service.catalogue import Catalogue, default_catalogue
 from cds_service.clinical_nlp import default_note_reader
 from cds_service.codes import CodeSets, default_codesets
 from cds_service.config import Settings
-from cds_service.errors import ClientError, ServiceUnavailableError
+from cds_service.errors import ClientError, ConfigurationError, ServiceUnavailableError
 from cds_service.evaluation import evaluate
 from cds_service.facts import CONCEPTS_READ, extract_facts
 from cds_service.fhir_access import check_fhir_server
 from cds_service.fhir_client import FhirClient
 from cds_service.fhir_parsing import ORDER_TYPES, parse_resource, reference_points_elsewhere
 from cds_service.gathering import Template, gather
+from cds_service.outbound import AddressPolicy, CallScope, UrlRefused, gated_session
 from cds_service.policy import Policy, load_preset
 from cds_service.relevance import RelevanceFilter
 from cds_service.resources import DATA_DIR, describe_error, load_validated, validator
@@ -130,6 +130,21 @@ def draft_orders(request: dict[str, Any]) -> list[Any]:
     return orders
 
 
+# What one hook call may read from the FHIR server in all (every page and attachment):
+# with the 50 MB request body cap, this bounds a call's raw input in memory.
+MAX_FHIR_BYTES_PER_CALL = 64 * 1024 * 1024
+
+
+def outbound_policy(settings: Settings) -> AddressPolicy:
+    """Allowlisted origins may resolve anywhere; loopback only when explicitly allowed."""
+    try:
+        return AddressPolicy.from_prefixes(
+            settings.fhir_server_allowlist, settings.allow_http_localhost
+        )
+    except UrlRefused as exc:
+        raise ConfigurationError(f"CDS_FHIR_SERVER_ALLOWLIST: an entry {exc}") from exc
+
+
 class HookHandler:
     def __init__(
         self,
@@ -148,7 +163,7 @@ class HookHandler:
         self.catalogue = catalogue or default_catalogue()
         self.note_reader = default_note_reader()
         self.relevance = RelevanceFilter(self.codesets, CONCEPTS_READ)
-        self._session = requests.Session()
+        self._session = gated_session(outbound_policy(settings))
 
     def discovery(self) -> dict[str, Any]:
         return {"services": [s.discovery_entry() for s in self.services.values()]}
@@ -160,9 +175,9 @@ class HookHandler:
         return service
 
     def client_factory(
-        self, deadline: float | None = None
+        self, scope: CallScope | None = None
     ) -> Callable[[str, str | None], FhirClient]:
-        """FHIR clients sharing this worker's pooled session, bounded by the call's deadline."""
+        """FHIR clients sharing this worker's gated, pooled session, bounded by the call's scope."""
 
         def make(base_url: str, token: str | None) -> FhirClient:
             return FhirClient(
@@ -172,7 +187,7 @@ class HookHandler:
                 read_timeout=self.settings.fhir_read_timeout,
                 max_pages=self.settings.fhir_max_pages,
                 session=self._session,
-                deadline=deadline,
+                scope=scope,
             )
 
         return make
@@ -225,13 +240,12 @@ class HookHandler:
             )
         self._check_server(request)
         orders = draft_orders(request)
-        deadline = started + self.settings.hook_time_budget
+        scope = CallScope(
+            deadline=started + self.settings.hook_time_budget,
+            max_bytes=MAX_FHIR_BYTES_PER_CALL,
+        )
         record = gather(
-            request,
-            service.templates(),
-            self.client_factory(deadline),
-            deadline,
-            self.relevance.keep,
+            request, service.templates(), self.client_factory(scope), scope, self.relevance.keep
         )
         facts = extract_facts(
             record, orders, self.codesets, self.note_reader, self.settings.evaluation_date()
