@@ -36,7 +36,18 @@ def _error(
 
 
 def _request_json(limit: int) -> Any:
-    """The JSON body, read at most ``limit`` bytes far (413 beyond), chunked or not."""
+    """The JSON body, read at most ``limit`` bytes far (413 beyond), chunked or not.
+
+    Only ``application/json`` is read (415 otherwise): a browser can send a cross-site
+    form post or text/plain without a CORS preflight, but never application/json.
+    """
+    if request.mimetype != "application/json":
+        raise ClientError(
+            415,
+            "Content-Type must be application/json",
+            "Content-Type",
+            code="not-supported",
+        )
     if request.content_length is not None and request.content_length > limit:
         raise ClientError(
             413, f"request body is larger than {limit} bytes", "(root)", code="too-costly"
@@ -149,9 +160,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
-        code = {404: "not-found", 405: "not-supported", 413: "too-costly"}.get(
-            exc.code or 500, "invalid"
-        )
+        code = {
+            404: "not-found",
+            405: "not-supported",
+            413: "too-costly",
+            415: "not-supported",
+        }.get(exc.code or 500, "invalid")
         return _error(exc.code or 500, exc.description or exc.name, code=code)
 
     @app.errorhandler(Exception)

@@ -9,11 +9,14 @@ records carry product-level or local codes.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache, cached_property, lru_cache
+from functools import cache, cached_property
 from types import MappingProxyType
 from typing import Any
+
+from cachetools import LRUCache
 
 from cds_service.resources import DATA_DIR, load_validated
 
@@ -67,6 +70,22 @@ class CodedText:
 
     def __bool__(self) -> bool:
         return bool(self.codings or self.text)
+
+
+MATCH_CACHE_BYTES = 8 * 1024 * 1024
+MATCH_CACHE_MAX_KEY_BYTES = 4096
+_ENTRY_OVERHEAD_BYTES = 256  # the key tuple, the answer mapping and the cache's own links
+
+
+def coded_size(coded: CodedText) -> int:
+    """Roughly the bytes a coded element holds: its text and every coding's strings."""
+    return len(coded.text) + sum(
+        len(c.system) + len(c.code) + len(c.display) + 48 for c in coded.codings
+    )
+
+
+def _entry_size(found: Mapping[str, str]) -> int:
+    return _ENTRY_OVERHEAD_BYTES + sum(len(k) + len(v) for k, v in found.items())
 
 
 def normalize_code(code: str) -> str:
@@ -169,8 +188,13 @@ class CodeSets:
             for name, body in document["ingredients"].items()
         }
         self.hcpcs_drug_units: dict[str, dict[str, Any]] = document["hcpcsDrugUnits"]
-        # The same codes recur throughout a record (and across calls): remember the answers.
-        self._cached_concepts_of = lru_cache(maxsize=65536)(self._concepts_of)
+        # The same codes recur throughout a record (and across calls): remember the answers,
+        # in a cache bounded by the bytes of its keys (free text can be arbitrarily long).
+        # Values are (answer, bytes of key and answer): cachetools sizes entries by value.
+        self._match_cache: LRUCache[
+            tuple[CodedText, tuple[str, ...]], tuple[Mapping[str, str], int]
+        ] = LRUCache(maxsize=MATCH_CACHE_BYTES, getsizeof=lambda entry: entry[1])
+        self._match_lock = threading.Lock()
 
     def _rule(self, body: dict[str, Any]) -> CodeRule:
         system = self.systems.get(body["system"], body["system"])
@@ -216,7 +240,23 @@ class CodeSets:
 
     def concepts_of(self, coded: CodedText, names: tuple[str, ...]) -> Mapping[str, str]:
         """Each named concept the element belongs to, with how it matched (cached, read-only)."""
-        return self._cached_concepts_of(coded, names)
+        key = (coded, names)
+        key_bytes = coded_size(coded) + sum(len(n) for n in names)
+        if key_bytes > MATCH_CACHE_MAX_KEY_BYTES:
+            return self._concepts_of(coded, names)  # one-off long text: not worth keeping
+        with self._match_lock:
+            entry = self._match_cache.get(key)
+        if entry is not None:
+            return entry[0]
+        found = self._concepts_of(coded, names)
+        with self._match_lock:
+            self._match_cache[key] = (found, key_bytes + _entry_size(found))
+        return found
+
+    def cached_bytes(self) -> int:
+        """What the match cache holds now, by its own byte accounting."""
+        with self._match_lock:
+            return int(self._match_cache.currsize)
 
     def _concepts_of(self, coded: CodedText, names: tuple[str, ...]) -> Mapping[str, str]:
         """Each named concept the element belongs to, with how it matched."""

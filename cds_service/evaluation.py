@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any, cast
 
 from cds_service.catalogue import Catalogue
 from cds_service.clinical_nlp import NoteSummary
 from cds_service.facts import (
     ADJUVANT_CLASSES,
+    FACT_SOURCES,
     ClinicalFacts,
     Evidence,
     MedicationFact,
@@ -26,6 +29,8 @@ from cds_service.facts import (
 from cds_service.fhir_values import end_of_day
 from cds_service.policy import Policy
 from cds_service.request_type import REFILL, RequestContext, classify
+
+log = logging.getLogger(__name__)
 
 MET, MISSING, NOT_MET, CONTRAINDICATED, UNKNOWN = (
     "met",
@@ -694,9 +699,36 @@ CRITERIA: dict[str, Criterion] = {
 }
 
 
-def _account_for_gaps(finding: Finding, facts: ClinicalFacts, catalogue: Catalogue) -> Finding:
+class ReadingFacts:
+    """ClinicalFacts as one criterion sees them: every attribute read is recorded by type.
+
+    The criterion's declared ``dependsOn`` is what gap accounting uses; this record is
+    how tests hold each declaration to the code, and a read that was not declared still
+    counts (and is logged) so that a forgotten declaration can never let "met" through.
+    """
+
+    def __init__(self, facts: ClinicalFacts):
+        self._facts = facts
+        self.types_read: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in FACT_SOURCES:
+            raise AttributeError(f"ClinicalFacts.{name} has no declared source type")
+        self.types_read |= FACT_SOURCES[name]
+        return getattr(self._facts, name)
+
+
+def run_criterion(
+    criterion: str, facts: ClinicalFacts, ctx: RequestContext, policy: Policy
+) -> tuple[list[Finding], frozenset[str]]:
+    """The criterion's findings and the data types it actually read."""
+    view = ReadingFacts(facts)
+    findings = CRITERIA[criterion](cast(ClinicalFacts, view), ctx, policy)
+    return findings, frozenset(view.types_read)
+
+
+def _account_for_gaps(finding: Finding, gaps: list[str]) -> Finding:
     """A criterion that looks met on incomplete data is unknown, never met."""
-    gaps = sorted(set(catalogue.depends_on(finding.criterion)) & facts.incomplete_types)
     if not gaps:
         return finding
     note = f"Some {', '.join(gaps)} data could not be read, so this could not be fully checked."
@@ -720,8 +752,17 @@ def evaluate(facts: ClinicalFacts, policy: Policy, catalogue: Catalogue) -> Eval
     findings: list[Finding] = []
     if ctx.request_type is not None:
         for criterion in policy.required_criteria(ctx.request_type, ctx.pain_type):
-            for finding in CRITERIA[criterion](facts, ctx, policy):
-                findings.append(_account_for_gaps(finding, facts, catalogue))
+            facts.reading.begin()
+            results, types_read = run_criterion(criterion, facts, ctx, policy)
+            declared = frozenset(catalogue.depends_on(criterion))
+            if types_read - declared:
+                log.error(
+                    "criterion read data it does not declare",
+                    extra={"criterion": criterion, "types": sorted(types_read - declared)},
+                )
+            incomplete = facts.incomplete_types | facts.reading.end()
+            gaps = sorted((declared | types_read) & incomplete)
+            findings += [_account_for_gaps(f, gaps) for f in results]
     criteria_met = ctx.request_type is not None and all(
         f.status in NON_BLOCKING_STATUSES for f in findings
     )

@@ -182,6 +182,27 @@ class OrderFact:
     evidence: Evidence
 
 
+class ReadLedger:
+    """Data types found not fully read while one criterion ran (a note cut by a cap, say).
+
+    Notes are read lazily, inside the criteria, so whether a criterion's data was complete
+    is only known after it ran; evaluation opens and closes the ledger around each one.
+    """
+
+    def __init__(self) -> None:
+        self._marked: set[str] = set()
+
+    def begin(self) -> None:
+        self._marked = set()
+
+    def mark(self, resource_type: str) -> None:
+        self._marked.add(resource_type)
+
+    def end(self) -> frozenset[str]:
+        marked, self._marked = frozenset(self._marked), set()
+        return marked
+
+
 @dataclass(frozen=True)
 class ClinicalFacts:
     patient_id: str
@@ -195,6 +216,7 @@ class ClinicalFacts:
     notes: tuple[NoteFact, ...] = ()
     data_problems: tuple[str, ...] = ()
     incomplete_types: frozenset[str] = field(default_factory=frozenset)
+    reading: ReadLedger = field(default_factory=ReadLedger, compare=False, repr=False)
 
     def active_diagnoses(self, concept: str) -> list[DiagnosisFact]:
         return [d for d in self.diagnoses if d.active and concept in d.concepts]
@@ -211,6 +233,28 @@ class ClinicalFacts:
             ),
             key=lambda p: p.start or dt.datetime.min.replace(tzinfo=dt.UTC),
         )
+
+
+# The FHIR resource types each part of ClinicalFacts is built from. Criteria declare the
+# types they read (data/criteria.json ``dependsOn``); evaluation holds them to it by
+# recording, through this map, what each criterion actually touched.
+FACT_SOURCES: dict[str, frozenset[str]] = {
+    "diagnoses": frozenset({"Condition"}),
+    "active_diagnoses": frozenset({"Condition"}),
+    "medications": frozenset({"MedicationRequest"}),
+    "procedures": frozenset({"Procedure"}),
+    "completed_procedures": frozenset({"Procedure"}),
+    "pain_scores": frozenset({"Observation"}),
+    "psych_evaluations": frozenset({"Procedure", "DocumentReference"}),
+    "notes": frozenset({"DocumentReference"}),
+    "notes_between": frozenset({"DocumentReference"}),
+    "orders": frozenset(),  # the draft orders of the request itself
+    "patient_id": frozenset(),
+    "as_of": frozenset(),
+    "data_problems": frozenset(),
+    "incomplete_types": frozenset(),
+    "reading": frozenset(),
+}
 
 
 def _day(value: dt.datetime | None) -> dt.date | None:

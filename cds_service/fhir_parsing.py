@@ -173,6 +173,25 @@ def error_locations(error: ValidationError) -> str:
     return shown + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
+# Deeper than any real resource (extensions on extensions included); fhir.resources
+# validates recursively and would exhaust the stack on a resource nested ~150 levels.
+MAX_RESOURCE_DEPTH = 48
+
+
+def too_deep(value: Any, limit: int = MAX_RESOURCE_DEPTH) -> bool:
+    """Whether JSON nests deeper than ``limit`` levels, found without recursing."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False
+
+
 def parse_resource(raw: Any, elements: frozenset[str] | None = None) -> tuple[Any, str | None]:
     """A model for one raw resource (only ``elements`` of it, when given), or None and a reason."""
     if not isinstance(raw, dict):
@@ -183,11 +202,13 @@ def parse_resource(raw: Any, elements: frozenset[str] | None = None) -> tuple[An
     model_class = get_fhir_model_class(resource_type)
     if elements is not None:
         raw = {key: value for key, value in raw.items() if key in elements or key == "resourceType"}
+    if too_deep(raw):
+        return None, f"nested more than {MAX_RESOURCE_DEPTH} levels deep"
     try:
         return model_class.model_validate(raw), None
     except ValidationError as exc:
         return None, f"invalid at {error_locations(exc)}"
-    except (TypeError, ValueError) as exc:  # fhir.resources raises these for odd primitives
+    except (TypeError, ValueError, RecursionError) as exc:  # odd primitives, odd shapes
         return None, f"invalid ({type(exc).__name__})"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,6 +135,20 @@ def draft_orders(request: dict[str, Any]) -> list[Any]:
 MAX_FHIR_BYTES_PER_CALL = 64 * 1024 * 1024
 
 
+# One audit row holds at most this many items per list, each at most this long: a request
+# with thousands of draft orders or evidence ids must not write megabytes per decision.
+AUDIT_MAX_ITEMS = 200
+AUDIT_MAX_ITEM_CHARS = 128
+
+
+def capped(items: Iterable[str]) -> tuple[str, ...]:
+    """The first AUDIT_MAX_ITEMS items (each cut to AUDIT_MAX_ITEM_CHARS), then '+N more'."""
+    values = list(items)
+    kept = tuple(v[:AUDIT_MAX_ITEM_CHARS] for v in values[:AUDIT_MAX_ITEMS])
+    extra = len(values) - len(kept)
+    return (*kept, f"+{extra} more") if extra > 0 else kept
+
+
 def outbound_policy(settings: Settings) -> AddressPolicy:
     """Allowlisted origins may resolve anywhere; loopback only when explicitly allowed."""
     try:
@@ -216,9 +230,9 @@ class HookHandler:
             policy=service.policy.name,
             policy_version=service.policy.version,
             request_type=evaluation.request.request_type,
-            topics=tuple(c["source"]["topic"]["code"] for c in cards),
-            evidence_ids=tuple(evidence),
-            card_uuids=tuple(c["uuid"] for c in cards),
+            topics=capped(c["source"]["topic"]["code"] for c in cards),
+            evidence_ids=capped(evidence),
+            card_uuids=capped(c["uuid"] for c in cards),
         )
         try:
             self.storage.record_evaluation(record)
