@@ -6,11 +6,19 @@ import json
 import logging
 from typing import Any
 
+import requests
 from flask import Flask, Response, request
 from flask_cors import CORS
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from cds_service.client_auth import AuthenticationError, ClientAuthenticator, load_trusted_clients
+from cds_service.client_auth import (
+    AuthenticationError,
+    ClientAuthenticator,
+    KeyCache,
+    TrustedClient,
+    load_trusted_clients,
+)
 from cds_service.config import Settings
 from cds_service.errors import (
     ClientError,
@@ -20,6 +28,7 @@ from cds_service.errors import (
 )
 from cds_service.hook_handler import HookHandler
 from cds_service.logging_setup import configure_logging
+from cds_service.outbound import AddressPolicy, UrlRefused, check_url, gated_session
 from cds_service.resources import read_json, schema_dir
 
 log = logging.getLogger(__name__)
@@ -82,7 +91,18 @@ def _authenticator(settings: Settings, handler: HookHandler) -> ClientAuthentica
             "CDS_JWT_REQUIRED=true needs CDS_TRUSTED_CLIENTS_FILE and CDS_PUBLIC_BASE_URL"
         )
     clients = load_trusted_clients(settings.trusted_clients_file)
-    return ClientAuthenticator(clients, settings.public_base_url, handler.storage)
+    return ClientAuthenticator(
+        clients, settings.public_base_url, handler.storage, KeyCache(session=_jwks_session(clients))
+    )
+
+
+def _jwks_session(clients: dict[str, TrustedClient]) -> requests.Session:
+    """JWKS fetches pass the outbound gate too; the operator's own jku origins may be private."""
+    try:
+        origins = frozenset(check_url(c.jku).origin for c in clients.values() if c.jku)
+    except UrlRefused as exc:
+        raise ConfigurationError(f"CDS_TRUSTED_CLIENTS_FILE: a jku {exc}") from exc
+    return gated_session(AddressPolicy(trusted_origins=origins))
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -111,6 +131,9 @@ def create_app(settings: Settings | None = None) -> Flask:
             return None
         try:
             authenticator.authenticate(request.headers.get("Authorization"), request.path)
+        except SQLAlchemyError as exc:  # the replay cache is ours: an outage, not the caller
+            log.error("jti replay cache unavailable", extra={"path": request.path})
+            raise ServiceUnavailableError("authentication is unavailable; try again") from exc
         except AuthenticationError as exc:
             log.warning(
                 "client authentication failed", extra={"reason": str(exc), "path": request.path}
