@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=2)
     serve.add_argument(
-        "--policy", help="policy preset for every service (default: each service's own)"
+        "--socket",
+        metavar="PATH",
+        help="listen on this unix socket instead of --host/--port (behind a reverse proxy)",
+    )
+    serve.add_argument(
+        "--policy",
+        help="policy preset for every service (default: $CDS_POLICY, else each service's own)",
     )
 
     replay = commands.add_parser("replay", help="replay a patient Bundle or a hook request JSON")
@@ -72,7 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="list the evaluation audit trail (JSON lines)")
     audit.add_argument("--since", type=_date, help="only evaluations on or after YYYY-MM-DD")
     audit.add_argument(
-        "--database-url", help="database URL (default: $CDS_DATABASE_URL or sqlite:///itdd-cds.db)"
+        "--database-url",
+        help="database URL (default: $CDS_DATABASE_URL, else the SQLite file serve writes: "
+        "$XDG_STATE_HOME/itdd-cds/itdd-cds.db or ~/.local/state/itdd-cds/itdd-cds.db); "
+        "a SQLite file that does not exist is an error, never created",
     )
 
     load = commands.add_parser(
@@ -97,18 +107,38 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def serve_settings(policy: str | None) -> Settings:
+    """The environment's settings, with only the policy replaced by ``--policy``.
+
+    Building Settings from scratch here once dropped CDS_JWT_REQUIRED, the FHIR server
+    allowlist and the database (an in-memory one, lost at the fork: every hook a 503).
+    """
+    settings = Settings.from_env()
+    return settings if policy is None else replace(settings, policy_override=policy)
+
+
+def _bind_address(args: argparse.Namespace) -> str:
+    """gunicorn's bind; a socket in a missing directory is one line, not five bind retries."""
+    if not args.socket:
+        return f"{args.host}:{args.port}"
+    if not Path(args.socket).parent.is_dir():
+        raise ConfigurationError(f"--socket: directory {Path(args.socket).parent} does not exist")
+    return f"unix:{args.socket}"
+
+
 def _serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
     from cds_service.app import create_app
 
-    app = create_app(
-        Settings.from_env() if args.policy is None else Settings(policy_override=args.policy)
-    )
+    bind = _bind_address(args)
+    # Built before gunicorn starts, inside main()'s ConfigurationError handler: a bad setting
+    # is one line on stderr, not a traceback from a forked worker.
+    app = create_app(serve_settings(args.policy))
 
     class Server(BaseApplication):
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("bind", bind)
             self.cfg.set("workers", args.workers)
             self.cfg.set("threads", 4)
             self.cfg.set("timeout", 30)
@@ -127,6 +157,33 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def replay_settings(as_of: dt.date | None, policy: str | None) -> Settings:
+    """The environment's settings, changed only where replay needs it, each for a reason.
+
+    - ``as_of``: the evaluation date given on the command line (fixtures are dated).
+    - ``policy``: ``--policy`` wins over CDS_POLICY, which still applies without it.
+    - the database is in memory: a replay is not a clinical decision and must not enter
+      the audit trail (or the feedback and JWT tables) of the served database.
+    - no client JWT: the call goes straight into the app, in this process; the JWT guards
+      the network, and no EHR is calling.
+    - ``allow_http_localhost``: the user named --fhir-server on the command line.
+    - log level ERROR unless CDS_LOG_LEVEL is set: stdout is the response and stderr the
+      one error line, so routine log lines would only get in the way.
+
+    The FHIR server allowlist, timeouts, page and body limits are kept as set.
+    """
+    settings = Settings.from_env()
+    return replace(
+        settings,
+        as_of=as_of,
+        policy_override=policy or settings.policy_override,
+        database_url="sqlite://",
+        jwt_required=False,
+        allow_http_localhost=True,
+        log_level=settings.log_level if os.environ.get("CDS_LOG_LEVEL") else "ERROR",
+    )
+
+
 def replay_request(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     """Run the replay through the app; returns (HTTP status, response body)."""
     from cds_service.app import create_app
@@ -135,17 +192,7 @@ def replay_request(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     document = load_json_file(args.path)
     if not isinstance(document, dict):
         raise ReplayInputError(f"{args.path}: expected a FHIR Bundle or a CDS Hooks request object")
-    # Replay prints the response on stdout; problems are in the cards or the one error line.
-    # Replay is a local developer tool: an in-memory audit store, and an http://localhost
-    # --fhir-server is allowed because the user named it on the command line.
-    app = create_app(
-        Settings(
-            as_of=args.as_of,
-            policy_override=args.policy,
-            log_level="ERROR",
-            allow_http_localhost=True,
-        )
-    )
+    app = create_app(replay_settings(args.as_of, args.policy))
     handler = app.extensions["hook_handler"]
     is_bundle = document.get("resourceType") == "Bundle"
     if not is_bundle and not ("hook" in document and "context" in document):
@@ -202,13 +249,17 @@ def _audit(args: argparse.Namespace) -> int:
     from cds_service.storage import Storage
 
     url = args.database_url or Settings.from_env().database_url
+    setting = "--database-url" if args.database_url else "CDS_DATABASE_URL"
+    # A read must never create: an empty new database would print nothing and exit 0.
+    storage = Storage(url, create=False, setting=setting)
     try:
-        storage = Storage(url)
         since = dt.datetime.combine(args.since, dt.time(), dt.UTC) if args.since else None
         for record in storage.audit_trail(since):
             print(json.dumps(record.as_json()))
     except SQLAlchemyError as exc:
         return _fail(f"cannot read the audit trail ({type(exc).__name__})", EXIT_SERVICE)
+    finally:
+        storage.close()
     return 0
 
 
@@ -270,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
             return _audit(args)
         return _replay(args)
     except ConfigurationError as exc:
-        return _fail(f"configuration: {exc}", EXIT_USAGE)
+        # One line even if a message (e.g. a driver's) spans several.
+        return _fail(f"configuration: {' '.join(str(exc).split())}", EXIT_USAGE)
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away; stop quietly like other Unix tools.
         sys.stderr.close()

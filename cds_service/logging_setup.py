@@ -6,6 +6,8 @@ import json
 import logging
 import time
 
+from cds_service.errors import ConfigurationError
+
 # Only these `extra` fields reach the log: identifiers of the call, never tokens or patient data.
 SAFE_FIELDS = (
     "hook_instance",
@@ -42,6 +44,13 @@ class JsonLineFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO") -> None:
+    """JSON lines on stderr for the service's loggers.
+
+    An unknown level is a ConfigurationError before anything changes: ``setLevel`` would
+    raise a bare ValueError, which reached the user as a traceback.
+    """
+    if level.upper() not in logging.getLevelNamesMapping():
+        raise ConfigurationError(f"log level {level!r} (CDS_LOG_LEVEL) is not a logging level")
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLineFormatter())
     root = logging.getLogger("cds_service")

@@ -4,6 +4,10 @@ SQLAlchemy over SQLite by default (WAL, synchronous FULL, so a committed row
 survives the process being killed) or PostgreSQL for several instances. Writes are
 idempotent where the protocol allows a client to resend: the same feedback entry,
 or the same token id, is stored once.
+
+A database that cannot be used (unknown driver, unreachable server, a SQLite file in a
+missing directory) is a ConfigurationError at start-up, named after the setting it came
+from, instead of a traceback or a 503 on every later call.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -28,10 +33,19 @@ from sqlalchemy import (
     delete,
     event,
     exc,
+    make_url,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
 from sqlalchemy.pool import StaticPool
+
+from cds_service.config import default_database_path
+from cds_service.errors import ConfigurationError
+
+# Seconds to wait for a database server to accept a connection: an unreachable host must
+# stop start-up quickly, not after the operating system's TCP timeout (minutes).
+CONNECT_TIMEOUT_SECONDS = 5
 
 metadata = MetaData()
 
@@ -114,32 +128,129 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
-class Storage:
-    def __init__(self, url: str):
-        self.url = url
-        if url == "sqlite://":
-            # One in-memory database shared by every thread of this process (tests, replay).
-            self.engine: Engine = create_engine(
-                url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+def _first_line(error: BaseException) -> str:
+    """The driver's own reason (``orig`` for DBAPI errors), one line, for a one-line message."""
+    reason = getattr(error, "orig", None) or error
+    lines = str(reason).strip().splitlines()
+    return lines[0][:300] if lines else type(reason).__name__
+
+
+def _parse(url: str, setting: str) -> URL:
+    try:
+        return make_url(url)
+    except (exc.ArgumentError, ValueError) as error:
+        raise ConfigurationError(f"{setting} is not a database URL") from error
+
+
+def _engine(url: URL, setting: str) -> Engine:
+    """An engine for ``url``; a driver that is unknown or not installed is a setting error."""
+    if url.get_backend_name() == "sqlite" and not url.database:
+        # One in-memory database shared by every thread of this process (tests, replay).
+        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    connect_args: dict[str, Any] = {}
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    try:
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    except exc.NoSuchModuleError as error:
+        raise ConfigurationError(
+            f"{setting} names an unknown database driver {url.drivername!r}"
+        ) from error
+    except ImportError as error:
+        raise ConfigurationError(
+            f"{setting} needs a database driver that is not installed ({error})"
+        ) from error
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The SQLite database file, or None for in-memory and ``file:`` URI databases."""
+    if url.get_backend_name() != "sqlite" or url.query.get("uri"):
+        return None
+    if not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def _check_sqlite_file(path: Path, create: bool, setting: str) -> None:
+    """Refuse a SQLite file that reading would silently create, or whose directory is missing.
+
+    Only the per-user state directory of the default path is created: any other missing
+    directory is most likely a typo in the setting.
+    """
+    if not create:
+        if not path.is_file():
+            which = "the default " if path == default_database_path() else ""
+            raise ConfigurationError(
+                f"{setting}: {which}SQLite database {path} does not exist "
+                "(audit reads the database serve writes; it never creates one)"
             )
-        else:
-            self.engine = create_engine(url, pool_pre_ping=True)
+        return
+    if path.parent.is_dir():
+        return
+    if path != default_database_path():
+        raise ConfigurationError(
+            f"{setting}: directory {path.parent} for the SQLite database does not exist"
+        )
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigurationError(
+            f"cannot create {path.parent} for the default database ({error.strerror}); "
+            "set CDS_DATABASE_URL"
+        ) from error
+
+
+class Storage:
+    """The service's database.
+
+    ``create=False`` (the ``audit`` command) reads what exists and changes nothing: no
+    new database file, no tables. ``setting`` names where ``url`` came from, for errors.
+    """
+
+    def __init__(self, url: str, *, create: bool = True, setting: str = "CDS_DATABASE_URL"):
+        self.url = url
+        parsed = _parse(url, setting)
+        self._shown_url = parsed.render_as_string(hide_password=True)
+        self._setting = setting
+        sqlite_file = _sqlite_file(parsed)
+        if sqlite_file is not None:
+            _check_sqlite_file(sqlite_file, create, setting)
+        self.engine: Engine = _engine(parsed, setting)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._insert = (
             postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         )
-        self._create_schema()
+        self._check_connection()
+        if create:
+            self._create_schema()
+
+    def _check_connection(self) -> None:
+        """Connect once now, so a wrong or unreachable database stops start-up in one line."""
+        try:
+            with self.engine.connect():
+                pass
+        except exc.SQLAlchemyError as error:
+            self.engine.dispose()
+            raise ConfigurationError(
+                f"{self._setting}: cannot connect to {self._shown_url}: {_first_line(error)}"
+            ) from error
 
     def _create_schema(self) -> None:
-        # Several workers may start at once; a lost race to create a table is harmless.
+        """Create missing tables; a lost race (several workers start at once) is retried."""
         for _ in range(3):
             try:
                 metadata.create_all(self.engine, checkfirst=True)
                 return
             except (exc.OperationalError, exc.ProgrammingError, exc.IntegrityError):
                 continue
-        metadata.create_all(self.engine, checkfirst=True)
+        try:
+            metadata.create_all(self.engine, checkfirst=True)
+        except exc.SQLAlchemyError as error:
+            raise ConfigurationError(
+                f"{self._setting}: cannot create the tables in {self._shown_url}: "
+                f"{_first_line(error)}"
+            ) from error
 
     def close(self) -> None:
         self.engine.dispose()
