@@ -5,26 +5,70 @@ from ``data/note-concepts.json``) and ConText (medspaCy's default modifiers plus
 ours). A concept counts as asserted only when ConText marks it neither negated,
 uncertain, hypothetical, historical nor about family. Numbers (prognosis months,
 pain scores and their timing, stated percent relief) are read from the matched
-spans. The pipeline is built once per process; reading is a pure function of text.
+spans. The pipeline is built once per process; reading is a pure function of text
+(and of the caller's ``ReadingBudget``).
+
+Reading is linear and capped. ConText compares every modifier with every other one
+and with every target in a Doc, and the target matcher adds entities one by one, so
+one big Doc costs the square of its size (a 100 KB note dense in phrases took a minute).
+We therefore run the pipeline only on bounded chunks of the sentences that name a
+target, and cap what one note and one call may read. Whenever a cap leaves text or
+matches unread the summary says so (``complete=False``); what was read is still
+reported, so nothing is lost silently.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 import warnings
-from dataclasses import dataclass
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
+from itertools import groupby
 from typing import Any
 
+from cds_service.note_text import SEGMENT_BREAK
 from cds_service.resources import DATA_DIR, load_validated
 
 # medspaCy's token matcher is empty (we use phrases and regexes); spaCy warns about it per document.
 warnings.filterwarnings("ignore", message=r"\[W036\]")
 
-MAX_TEXT_CHARS = 200_000
+# Characters of one note that are read at all; the rest is not read (complete=False). About 40
+# printed pages: far beyond a real clinical note, small enough that the linear scan of the
+# pre-filter (about 1 ms per KB at worst) stays well under a second.
+MAX_NOTE_CHARS = 100_000
+# A "sentence" longer than this is split at whitespace into pieces read separately
+# (complete=False: a negation near the start no longer reaches a phrase near the end). Real
+# clinical sentences are a few hundred characters; longer ones are lists without full stops.
+MAX_SENTENCE_CHARS = 1_000
+# Text given to the pipeline in one call, and so the longest the NLP lock is held (a few ms).
+# Equal to MAX_SENTENCE_CHARS so that any sentence that is not split fits one chunk.
+MAX_CHUNK_CHARS = MAX_SENTENCE_CHARS
+# ConText cue words (words a modifier rule can start with) per chunk. ConText's work in a Doc
+# grows with the square of its modifiers (1,000 chars of "if if if ..." took 220 ms). The
+# count is generous ("with", "is", "to" start some rules), so a real 600-character sentence
+# has about 20; more in one sentence splits it (complete=False).
+MAX_CUES_PER_CHUNK = 32
+# Target-phrase matches per chunk. The target matcher adds entities to the Doc one at a time,
+# each addition revisiting the Doc, so a chunk costs matches × tokens; 16 is more than a real
+# sentence names. A sentence with more is split (complete=False).
+MAX_MATCHES_PER_CHUNK = 16
+# Target-phrase matches (as found by the pre-filter) read per note; later ones are not
+# (complete=False). A real note names the concepts a few dozen times; hundreds is a pasted
+# or generated list, and each match read costs pipeline work.
+MAX_MATCHES_PER_NOTE = 500
+# Suggested ReadingBudget for one hook call: five notes at the per-note cap, or hundreds of
+# ordinary ones. Text built to make the most pipeline work within the caps costs about 5 µs
+# per character (bench/notes_worst_case.py), so a call spends at most ~2.5 s reading notes.
+MAX_CALL_CHARS = 500_000
 SHORT_TEXT_CHARS = 300
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# Roughly spaCy's tokens: words (with inner ' or /, as in "h/o") and single punctuation marks.
+WORD = re.compile(r"[^\W_]+(?:['’/][^\W_]+)*|[^\w\s]")
+WHITESPACE = " \n\t\r\f\v\xa0"
 UNITS_IN_MONTHS = {"day": 1 / 30.44, "week": 7 / 30.44, "month": 1.0, "year": 12.0}
 BEFORE_WORDS = re.compile(
     r"\b(?:baseline|before|pre-?trial|pre-?injection|pre-?procedure|prior to|initial(?:ly)?|"
@@ -58,7 +102,13 @@ class Mention:
 
 @dataclass(frozen=True)
 class NoteSummary:
-    """What one text asserts, with the numbers it states."""
+    """What one text asserts, with the numbers it states.
+
+    ``complete`` is False when a cap or the call's ReadingBudget left part of the text (or
+    of its matches) unread: what is asserted is still true of the part read, but an absent
+    concept or number may be in the part not read, so criteria that depend on the note can
+    only be "could not be fully checked", never "met" on its silence.
+    """
 
     asserted: frozenset[str]
     negated: frozenset[str]
@@ -66,12 +116,79 @@ class NoteSummary:
     pain_before: float | None = None
     pain_after: float | None = None
     percent_relief: float | None = None
+    complete: bool = True
 
     def has(self, *categories: str) -> bool:
         return any(c in self.asserted for c in categories)
 
 
 EMPTY_SUMMARY = NoteSummary(frozenset(), frozenset())
+NOT_READ = NoteSummary(frozenset(), frozenset(), complete=False)
+
+
+class ReadingBudget:
+    """What one call (one hook request) may spend on reading notes: characters and a deadline.
+
+    One request can carry many large notes; per-note caps alone would still let it keep a
+    worker busy for minutes. Characters are taken when a note starts being read (the
+    characters of it that will be read), so the accounting is deterministic and the same
+    whether a short text came from the cache or not; the deadline (a ``time.monotonic()``
+    value) is checked before every pipeline chunk. Thread-safe: notes of one call may be
+    read from several threads.
+    """
+
+    def __init__(self, max_chars: int, deadline: float | None = None) -> None:
+        self._remaining = max(0, max_chars)
+        self.deadline = deadline
+        self._lock = threading.Lock()
+
+    @classmethod
+    def lasting(cls, seconds: float | None, max_chars: int = MAX_CALL_CHARS) -> ReadingBudget:
+        """A budget whose deadline is ``seconds`` from now (None: characters only)."""
+        return cls(max_chars, None if seconds is None else time.monotonic() + seconds)
+
+    @property
+    def remaining(self) -> int:
+        """Characters still allowed."""
+        return self._remaining
+
+    @property
+    def expired(self) -> bool:
+        """Whether the deadline has passed."""
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether nothing more may be read: no characters left or the deadline passed."""
+        return self._remaining <= 0 or self.expired
+
+    def take(self, chars: int) -> int:
+        """Reserve up to ``chars`` characters; how many were granted (0 once exhausted)."""
+        if self.expired:
+            return 0
+        with self._lock:
+            granted = min(max(0, chars), self._remaining)
+            self._remaining -= granted
+            return granted
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A sentence (or a piece of an over-long one) that names a target, ready to be chunked."""
+
+    text: str
+    block: int
+    matches: int
+    cues: int
+    alone: bool  # a piece of a split sentence: read in a chunk of its own
+
+
+@dataclass(frozen=True)
+class ReadingPlan:
+    """The chunks one note is read in, and whether the caps left anything out."""
+
+    chunks: tuple[str, ...]
+    complete: bool
 
 
 class NoteReader:
@@ -105,45 +222,144 @@ class NoteReader:
                 for r in ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH)
                 if r.literal.lower() not in dropped
             ]
+            ours = [
+                ConTextRule(r["literal"], r["category"], direction=r["direction"])
+                for r in document["contextRules"]
+            ]
             context.add(defaults)
-            context.add(
-                [
-                    ConTextRule(r["literal"], r["category"], direction=r["direction"])
-                    for r in document["contextRules"]
-                ]
-            )
+            context.add(ours)
         self._nlp = nlp
+        # spaCy does not document its pipelines as thread-safe (the tokenizer cache and the
+        # vocabulary grow as new words are seen), and under the GIL a lock costs no
+        # parallelism; it is held for one bounded chunk at a time, so threads interleave.
         self._lock = threading.Lock()
         self.version: str = document["version"]
         self._targets = _target_regex(document["targets"])
+        self._cue_words = _cue_words([*defaults, *ours])
         self._by_category = {
             category: _target_regex([t for t in document["targets"] if t["category"] == category])
             for category in {t["category"] for t in document["targets"]}
         }
-        self._short = lru_cache(maxsize=4096)(self._summarize)
+        # Keyed by text alone: it caches only budget-free reads, which depend on nothing else.
+        self._short = lru_cache(maxsize=4096)(self._read_whole)
 
     def may_mention(self, text: str, categories: tuple[str, ...]) -> bool:
-        """Cheap pre-check: can the text mention any of these categories at all?"""
+        """Cheap pre-check: can the text mention any of these categories at all?
+
+        Looks at the part of the note that would be read; a longer note may mention them
+        beyond that part, so it answers True and lets the (incomplete) summary say so.
+        """
+        if len(text) > MAX_NOTE_CHARS:
+            return True
         return any(self._by_category[c].search(text) for c in categories if c in self._by_category)
 
-    def relevant_sentences(self, text: str) -> str:
-        """Only the sentences that name a target concept.
+    def summarize(self, text: str, budget: ReadingBudget | None = None) -> NoteSummary:
+        """What the text asserts, reading at most what the caps and the budget allow.
 
-        ConText's scope ends at the sentence, so the other sentences cannot change any
-        result, and not running them through spaCy is most of the time saved.
+        Short texts (stop reasons, outcomes) repeat and are cached; only reads of the whole
+        text are cached, so a read cut short by a budget never answers for a later call.
         """
-        if not text or not self._targets.search(text):
-            return ""
-        return " ".join(s for s in SENTENCE_END.split(text) if self._targets.search(s))
+        allowed = min(len(text), MAX_NOTE_CHARS)
+        if budget is not None:
+            allowed = budget.take(allowed)
+        if allowed == len(text) and len(text) <= SHORT_TEXT_CHARS:
+            return self._short(text)
+        return self._read(text[:allowed], cut=allowed < len(text), budget=budget)
 
-    def mentions(self, text: str) -> list[Mention]:
-        with self._lock:  # spaCy pipelines are not documented as thread-safe
-            doc = self._nlp(text[:MAX_TEXT_CHARS])
+    def plan(self, text: str, cut: bool = False) -> ReadingPlan:
+        """The bounded chunks the pipeline reads for ``text``, and whether caps dropped any.
+
+        Only sentences that name a target are read: ConText's scope ends at the sentence,
+        so the others cannot change any result. Sentences are packed into chunks of at most
+        MAX_CHUNK_CHARS characters, MAX_CUES_PER_CHUNK cue words and MAX_MATCHES_PER_CHUNK
+        target matches (a longer sentence is split), a chunk never spans a SEGMENT_BREAK,
+        and reading stops before MAX_MATCHES_PER_NOTE is passed. ``cut``
+        says the text was truncated: its last, partial sentence is then not read, since a
+        phrase cut off from the words that negate it would read as asserted.
+        """
+        chunks: list[str] = []
+        complete = not cut
+        matches = 0
+        for group in _chunk_groups(self._units(text, cut)):
+            if group is None:
+                complete = False
+                continue
+            found = sum(u.matches for u in group)
+            if matches + found > MAX_MATCHES_PER_NOTE:
+                return ReadingPlan(tuple(chunks), complete=False)
+            matches += found
+            chunks.append(" ".join(u.text for u in group))
+        return ReadingPlan(tuple(chunks), complete)
+
+    def _units(self, text: str, cut: bool) -> Iterator[_Unit | None]:
+        """Every relevant sentence or piece, in order; None marks a sentence split by the caps."""
+        blocks = text.split(SEGMENT_BREAK)
+        for number, block in enumerate(blocks):
+            sentences = SENTENCE_END.split(block)
+            for index, sentence in enumerate(sentences):
+                tail = cut and number == len(blocks) - 1 and index == len(sentences) - 1
+                if self._targets.search(sentence):
+                    yield from self._sentence_units(sentence, number, tail)
+
+    def _sentence_units(self, sentence: str, block: int, tail: bool) -> Iterator[_Unit | None]:
+        """One unit for a sentence within the caps, else its pieces (each alone) after a None."""
+        cues = self._cue_starts(sentence)
+        matches = [m.start() for m in self._targets.finditer(sentence)]
+        if (
+            len(sentence) <= MAX_SENTENCE_CHARS
+            and len(cues) <= MAX_CUES_PER_CHUNK
+            and len(matches) <= MAX_MATCHES_PER_CHUNK
+        ):
+            if not tail:
+                yield _Unit(sentence, block, len(matches), len(cues), alone=False)
+            return
+        yield None
+        spans = _split_spans(sentence, cues, matches)
+        for start, end in spans[:-1] if tail else spans:
+            found = _count(matches, start, end)
+            if found:
+                yield _Unit(sentence[start:end], block, found, _count(cues, start, end), True)
+
+    def _cue_starts(self, text: str) -> list[int]:
+        """Where a ConText modifier may start: words that some modifier rule starts with.
+
+        An estimate (our word split is not spaCy's tokenizer) that bounds ConText's work
+        per chunk; a miscount only moves where a chunk ends, never what is read.
+        """
+        words = self._cue_words
+        return [
+            m.start()
+            for m in WORD.finditer(text)
+            if (w := m.group().lower()) in words or (w.endswith("n't") and "n't" in words)
+        ]
+
+    def _read_whole(self, text: str) -> NoteSummary:
+        """A budget-free read of all of ``text``: a pure function of it, safe to cache."""
+        return self._read(text, cut=False, budget=None)
+
+    def _read(self, text: str, cut: bool, budget: ReadingBudget | None) -> NoteSummary:
+        """Run the pipeline over the planned chunks, stopping at the budget's deadline."""
+        plan = self.plan(text, cut)
+        complete = plan.complete
+        mentions: list[Mention] = []
+        offset = 0
+        for chunk in plan.chunks:
+            if budget is not None and budget.expired:
+                complete = False
+                break
+            mentions += self._chunk_mentions(chunk, offset)
+            offset += len(chunk) + 1
+        summary = _summary(" ".join(plan.chunks), mentions)
+        return summary if complete else replace(summary, complete=False)
+
+    def _chunk_mentions(self, chunk: str, offset: int) -> list[Mention]:
+        """The targets of one chunk with their ConText flags, at offsets in the joined text."""
+        doc = self._run_pipeline(chunk)
         return [
             Mention(
                 ent.label_,
                 ent.text,
-                ent.start_char,
+                ent.start_char + offset,
                 ent._.is_negated,
                 ent._.is_uncertain,
                 ent._.is_hypothetical,
@@ -153,40 +369,141 @@ class NoteReader:
             for ent in doc.ents
         ]
 
-    def summarize(self, text: str) -> NoteSummary:
-        """What the text asserts; short texts (stop reasons, outcomes) repeat and are cached."""
-        if len(text) <= SHORT_TEXT_CHARS:
-            return self._short(text)
-        return self._summarize(text)
+    def _run_pipeline(self, chunk: str) -> Any:
+        """The one place text reaches spaCy: one bounded chunk per lock hold."""
+        with self._lock:
+            return self._nlp(chunk)
 
-    def _summarize(self, text: str) -> NoteSummary:
-        text = self.relevant_sentences(text)
-        if not text:
-            return EMPTY_SUMMARY
-        mentions = self.mentions(text)
-        asserted = frozenset(m.category for m in mentions if m.asserted)
-        negated = frozenset(m.category for m in mentions if m.negated)
-        before, after = _pain_timeline(
-            text, [m for m in mentions if m.category == "PAIN_SCORE" and m.asserted]
+
+def _chunk_groups(units: Iterable[_Unit | None]) -> Iterator[list[_Unit] | None]:
+    """Pack units into chunks within the per-chunk caps, never across blocks; pass Nones on."""
+    group: list[_Unit] = []
+    chars = cues = matches = 0
+    for unit in units:
+        if unit is None:
+            yield None
+            continue
+        full = (
+            chars + len(unit.text) + 1 > MAX_CHUNK_CHARS
+            or cues + unit.cues > MAX_CUES_PER_CHUNK
+            or matches + unit.matches > MAX_MATCHES_PER_CHUNK
         )
-        return NoteSummary(
-            asserted=asserted,
-            negated=negated,
-            prognosis_months=_prognosis(mentions),
-            pain_before=before,
-            pain_after=after,
-            percent_relief=_percent(mentions),
-        )
+        if group and (unit.alone or group[-1].alone or unit.block != group[-1].block or full):
+            yield group
+            group, chars, cues, matches = [], 0, 0, 0
+        group.append(unit)
+        chars += len(unit.text) + 1
+        cues += unit.cues
+        matches += unit.matches
+    if group:
+        yield group
+
+
+def _split_spans(sentence: str, cues: list[int], matches: list[int]) -> list[tuple[int, int]]:
+    """Spans of an over-long sentence, each within MAX_SENTENCE_CHARS, MAX_CUES_PER_CHUNK and
+    MAX_MATCHES_PER_CHUNK, cut at whitespace where there is some; linear in the sentence.
+
+    ``cues`` and ``matches`` are strictly increasing start offsets, so the first one that
+    must go to the next span always lies beyond the current start and every span advances.
+    """
+    spans = []
+    position = 0
+    while position < len(sentence):
+        end = min(len(sentence), position + MAX_SENTENCE_CHARS)
+        for starts, cap in ((cues, MAX_CUES_PER_CHUNK), (matches, MAX_MATCHES_PER_CHUNK)):
+            overflow = bisect_left(starts, position) + cap
+            if overflow < len(starts):
+                end = min(end, starts[overflow])
+        if end < len(sentence):
+            space = max(sentence.rfind(c, position, end) for c in WHITESPACE)
+            end = space if space > position else end
+        spans.append((position, end))
+        position = end
+    return spans
+
+
+def _count(starts: list[int], start: int, end: int) -> int:
+    """How many of the sorted offsets fall in [start, end)."""
+    return bisect_left(starts, end) - bisect_left(starts, start)
+
+
+def _summary(text: str, mentions: list[Mention]) -> NoteSummary:
+    """Concepts and numbers from the mentions found in ``text`` (the chunks read, joined)."""
+    if not mentions:
+        return EMPTY_SUMMARY
+    before, after = _pain_timeline(
+        text, [m for m in mentions if m.category == "PAIN_SCORE" and m.asserted]
+    )
+    return NoteSummary(
+        asserted=frozenset(m.category for m in mentions if m.asserted),
+        negated=frozenset(m.category for m in mentions if m.negated),
+        prognosis_months=_prognosis(mentions),
+        pain_before=before,
+        pain_after=after,
+        percent_relief=_percent(mentions),
+    )
+
+
+def _cue_words(rules: Iterable[Any]) -> frozenset[str]:
+    """The words a ConText modifier can start with, to count cues before the pipeline runs.
+
+    Taken from each rule's token pattern (its first token, and the next while the first is
+    optional) or its literal's first word; entries with a space never match one token.
+    """
+    return frozenset(w for rule in rules for w in _first_words(rule) if w and " " not in w)
+
+
+def _first_words(rule: Any) -> set[str]:
+    """Lower-cased words a match of this ConText rule may start with."""
+    pattern = rule.pattern
+    literal_word = set(rule.literal.lower().split()[:1])
+    if not isinstance(pattern, list):
+        return literal_word
+    words: set[str] = set()
+    for token in pattern:
+        lower = token.get("LOWER")
+        if isinstance(lower, str):
+            words.add(lower.lower())
+        elif isinstance(lower, dict) and isinstance(lower.get("IN"), list):
+            words.update(str(w).lower() for w in lower["IN"])
+        else:
+            return words | literal_word
+        if token.get("OP") not in ("?", "*"):
+            break
+    return {w for w in words if w}
 
 
 def _target_regex(targets: list[dict[str, Any]]) -> re.Pattern[str]:
-    """Any target literal (as words, any case) or target pattern: the cheap pre-filter."""
-    literals = sorted(
-        {lit.lower() for t in targets for lit in t["literals"]}, key=len, reverse=True
-    )
-    parts = [r"(?<![a-z])(?:" + "|".join(re.escape(lit) for lit in literals) + r")(?![a-z])"]
+    """Any target literal (as words, any case) or target pattern: the cheap pre-filter.
+
+    It scans every character of every note, so it is built to fail fast: a lookahead on
+    the literals' first characters rejects most positions in one step, and the literals are
+    grouped by their leading characters so a position tries only those that could match.
+    """
+    literals = {lit.lower() for t in targets for lit in t["literals"]}
+    first = "".join(sorted({re.escape(lit[0]) for lit in literals}))
+    parts = [rf"(?<![a-z])(?=[{first}])(?:{_alternation(literals)})(?![a-z])"] if literals else []
     parts += [f"(?:{t['pattern'].removeprefix('(?i)')})" for t in targets if "pattern" in t]
     return re.compile("|".join(parts), re.IGNORECASE)
+
+
+def _alternation(words: Iterable[str], depth: int = 2) -> str:
+    """A regex alternation of ``words``, longest first, factored on ``depth`` leading chars.
+
+    At any position only words sharing a prefix can match, and within a group the longer
+    ones are tried first (an emptied rest is an optional group), so it matches exactly what
+    the plain longest-first alternation matches.
+    """
+    ordered = sorted(set(words), key=lambda w: (w[:1], -len(w)))
+    if depth == 0 or len(ordered) < 4:
+        return "|".join(re.escape(w) for w in sorted(ordered, key=len, reverse=True))
+    branches = []
+    for head, group in groupby((w for w in ordered if w), key=lambda w: w[0]):
+        rests = [w[1:] for w in group]
+        inner = _alternation([r for r in rests if r], depth - 1)
+        optional = "?" if "" in rests else ""
+        branches.append(re.escape(head) + (f"(?:{inner}){optional}" if inner else ""))
+    return "|".join(branches)
 
 
 def _number(text: str) -> float | None:

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cds_service.clinical_nlp import candidacy, default_note_reader, failure_reasons
+from cds_service.clinical_nlp import (
+    MAX_CHUNK_CHARS,
+    MAX_CUES_PER_CHUNK,
+    MAX_MATCHES_PER_CHUNK,
+    MAX_MATCHES_PER_NOTE,
+    MAX_NOTE_CHARS,
+    NOT_READ,
+    ReadingBudget,
+    candidacy,
+    default_note_reader,
+    failure_reasons,
+)
 
 READER = default_note_reader()
 
@@ -125,3 +138,258 @@ def test_any_attachment_bytes_are_decoded_or_refused(data: bytes, content_type: 
 
     result = attachment_text(data, content_type)
     assert result is None or isinstance(result, str)
+
+
+# --- Bounded reading: caps, the per-call budget, and what the summary says about them ------
+
+LITERALS = [
+    "favorable candidate", "pump alarm", "pocket infection", "hospice", "nausea", "sedation",
+    "missed refill", "inadequate relief", "life expectancy", "defer", "sepsis", "pain score",
+]  # fmt: skip
+NEGATIONS = ["no", "denies", "not", "without", "negative for", "if", "rule out", "history of"]
+FILLER = "Routine follow-up visit, vitals reviewed and stable today. "  # names no target
+
+
+def _dense(separator: str, size: int) -> str:
+    """Target phrases each after a negation cue: as many modifiers as targets."""
+    unit = separator.join(f"{NEGATIONS[i % 8]} {lit}" for i, lit in enumerate(LITERALS))
+    return ((unit + separator) * (size // len(unit) + 1))[:size]
+
+
+def _filler(size: int) -> str:
+    return (FILLER * (size // len(FILLER) + 1))[:size]
+
+
+ADVERSARIAL = {
+    "dense, no sentence breaks": _dense(" ", 100_000),
+    "dense, sentence breaks": _dense(". ", 100_000),
+    "dense, 340 KB": _dense(" ", 340_000),
+    "pain scores": "baseline 9/10 after 3/10 " * 4_000,
+    "cue words around each phrase": ("if " * 300 + "pump alarm. ") * 100,
+    "one 50 KB word": "x" * 50_000 + " pump alarm",
+    "semicolons": "; " * 20_000 + "pump alarm",
+}
+
+
+class PipelineSpy:
+    """Records every chunk of text that reaches spaCy (the costly part)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.chunks: list[str] = []
+        self._real = READER._run_pipeline
+        monkeypatch.setattr(READER, "_run_pipeline", self)
+
+    def __call__(self, chunk: str) -> object:
+        self.chunks.append(chunk)
+        return self._real(chunk)
+
+    @property
+    def chars(self) -> int:
+        return sum(len(c) for c in self.chunks)
+
+    @property
+    def squares(self) -> int:
+        """ConText's work grows with the square of a Doc: the sum of squared chunk sizes."""
+        return sum(len(c) ** 2 for c in self.chunks)
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> PipelineSpy:
+    return PipelineSpy(monkeypatch)
+
+
+def _assert_bounded_chunks(chunks: list[str]) -> None:
+    for chunk in chunks:
+        assert len(chunk) <= MAX_CHUNK_CHARS
+        assert len(READER._cue_starts(chunk)) <= MAX_CUES_PER_CHUNK
+        assert len(READER._targets.findall(chunk)) <= MAX_MATCHES_PER_CHUNK
+
+
+def test_ordinary_notes_are_read_completely(spy: PipelineSpy) -> None:
+    text = (
+        "Psychology evaluation. Baseline pain 8/10. Denies suicidal ideation. "
+        "No psychological contraindications; cleared for implantation. "
+        "Impression: favorable candidate.\n" + _filler(3_000)
+    )
+    summary = READER.summarize(text)
+    assert summary.complete and candidacy(summary) == "favorable"
+    assert len(spy.chunks) == 1  # the relevant sentences in one Doc, as before
+    assert READER.summarize("").complete and READER.summarize(_filler(5_000)).complete
+
+
+@pytest.mark.parametrize("name", ADVERSARIAL)
+def test_adversarial_notes_are_read_in_bounded_work_and_marked_incomplete(
+    name: str, spy: PipelineSpy
+) -> None:
+    text = ADVERSARIAL[name]
+    summary = READER.summarize(text)
+    assert summary.complete is False
+    _assert_bounded_chunks(spy.chunks)
+    assert spy.chars <= MAX_NOTE_CHARS
+    assert len(spy.chunks) <= MAX_MATCHES_PER_NOTE  # every chunk holds at least one match
+    assert sum(len(READER._targets.findall(c)) for c in spy.chunks) <= MAX_MATCHES_PER_NOTE
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "no pump alarm. ",
+        "if if if if if if if if if if pump alarm. ",
+        "denies nausea; no sedation; favorable candidate. ",
+        "Pain score 9/10 before, 3/10 after; no infection; if hospice. ",
+    ],
+)
+def test_work_at_most_doubles_when_the_note_doubles(
+    unit: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Linear cost below the caps: chars sent, chunks and squared chunk sizes scale by ≤ 2."""
+    work = []
+    for repeats in (20, 40):
+        spy = PipelineSpy(monkeypatch)
+        READER.summarize(unit * repeats)
+        work.append((spy.chars, len(spy.chunks), spy.squares))
+    (chars, chunks, squares), (chars2, chunks2, squares2) = work
+    assert chars < chars2 <= 2 * chars + len(unit)
+    assert chunks2 <= 2 * chunks + 1
+    assert squares2 <= 2 * squares + MAX_CHUNK_CHARS**2
+
+
+def test_a_mention_in_the_read_part_is_asserted_one_beyond_the_cap_is_not() -> None:
+    text = "Pump alarm sounded; reservoir was empty. " + _filler(MAX_NOTE_CHARS) + "In hospice."
+    summary = READER.summarize(text)
+    assert summary.has("EMPTY_PUMP")
+    assert not summary.has("TERMINAL")
+    assert summary.complete is False
+    assert READER.may_mention(text, ("TERMINAL",))  # cannot be ruled out: not fully read
+
+
+def test_may_mention_scans_no_more_than_is_read() -> None:
+    """Past the cap it cannot rule a mention out, so it answers True without scanning."""
+    assert not READER.may_mention(_filler(MAX_NOTE_CHARS), ("TERMINAL",))
+    assert READER.may_mention(_filler(MAX_NOTE_CHARS + 1), ("TERMINAL",))
+    assert READER.summarize(_filler(MAX_NOTE_CHARS + 1)).complete is False
+
+
+def test_relevant_sentences_are_packed_into_chunks_within_the_size_cap(spy: PipelineSpy) -> None:
+    sentence = "Pump alarm sounded " + "overnight and beeped loudly for several minutes " * 4 + ". "
+    summary = READER.summarize(sentence * 60)
+    assert summary.complete and summary.has("EMPTY_PUMP")
+    assert all(len(c) <= MAX_CHUNK_CHARS for c in spy.chunks)
+    assert all(len(c) > MAX_CHUNK_CHARS - 2 * len(sentence) for c in spy.chunks[:-1])
+
+
+def test_the_sentence_cut_by_the_cap_is_not_read() -> None:
+    """A cut can separate a phrase from what negates it ('... infection | has resolved')."""
+    head = _filler(MAX_NOTE_CHARS - len(". Pocket infection")) + ". "
+    text = head + "Pocket infection has resolved."
+    assert text[:MAX_NOTE_CHARS].endswith(". Pocket infection")
+    summary = READER.summarize(text)
+    assert not summary.has("SITE_INFECTION")
+    assert summary.complete is False
+
+
+def test_matches_beyond_the_per_note_cap_are_not_read(spy: PipelineSpy) -> None:
+    text = "Erythema and drainage: pocket infection. " + "Pain score 5/10. " * 600 + "In hospice."
+    summary = READER.summarize(text)
+    assert summary.has("SITE_INFECTION") and not summary.has("TERMINAL")
+    assert summary.complete is False
+    assert sum(len(READER._targets.findall(c)) for c in spy.chunks) <= MAX_MATCHES_PER_NOTE
+
+
+def test_an_over_long_sentence_is_split_and_marked_incomplete(spy: PipelineSpy) -> None:
+    text = "Favorable candidate for the pump, " + "and then some more words " * 200 + "nausea"
+    summary = READER.summarize(text)
+    assert summary.has("FAVORABLE_CANDIDATE", "SIDE_EFFECTS")
+    assert summary.complete is False
+    assert len(spy.chunks) == 2
+    _assert_bounded_chunks(spy.chunks)
+
+
+def test_html_cells_are_separate_sentences_but_plain_line_wraps_are_not() -> None:
+    from cds_service.note_text import attachment_text
+
+    html = b"<table><tr><td>Denies nausea</td><td>Pump alarm sounded</td></tr></table>"
+    assert READER.summarize(attachment_text(html, "text/html") or "").has("EMPTY_PUMP")
+    assert not READER.summarize("Patient denies nausea and\npump alarm today.").has("EMPTY_PUMP")
+
+
+def test_an_exhausted_budget_reads_nothing_and_says_so(spy: PipelineSpy) -> None:
+    for budget in (ReadingBudget(0), ReadingBudget(10**6, deadline=time.monotonic() - 1)):
+        summary = READER.summarize("Enrolled in hospice. " + _filler(1_000), budget)
+        assert summary == NOT_READ and summary.complete is False
+        assert budget.exhausted
+    assert spy.chunks == []
+    assert READER.summarize("", ReadingBudget(0)).complete  # nothing to read is not a gap
+
+
+def test_the_budget_is_shared_by_the_notes_of_one_call() -> None:
+    first = "Pump alarm sounded. " + _filler(1_000)
+    second = "Enrolled in hospice. " + _filler(1_000)
+    budget = ReadingBudget(len(first) + 30)
+    assert READER.summarize(first, budget).complete
+    partial = READER.summarize(second, budget)
+    assert partial.complete is False and partial.has("TERMINAL")  # its first 30 chars were read
+    assert READER.summarize(second, budget) == NOT_READ
+    assert budget.remaining == 0
+
+
+def test_the_deadline_stops_between_chunks_and_keeps_what_was_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    budget = ReadingBudget.lasting(60.0)
+    real = READER._run_pipeline
+
+    def expire_after_first_chunk(chunk: str) -> object:
+        budget.deadline = time.monotonic() - 1
+        return real(chunk)
+
+    monkeypatch.setattr(READER, "_run_pipeline", expire_after_first_chunk)
+    # Two blocks, so two chunks; longer than a cached short text.
+    text = "Pump alarm sounded. " + _filler(400) + "\u2029Enrolled in hospice."
+    summary = READER.summarize(text, budget)
+    assert summary.has("EMPTY_PUMP") and not summary.has("TERMINAL")
+    assert summary.complete is False
+
+
+def test_the_short_text_cache_never_serves_a_budget_cut_read() -> None:
+    text = "Discontinued due to nausea; pocket infection"
+    cut = READER.summarize(text, ReadingBudget(10))
+    assert cut.complete is False and not cut.has("SIDE_EFFECTS")
+    whole = READER.summarize(text)
+    assert whole.complete and whole.has("SIDE_EFFECTS", "SITE_INFECTION")
+    assert READER.summarize(text, ReadingBudget(0)) == NOT_READ  # cached, yet not served
+
+
+def test_budget_accounting_does_not_depend_on_the_cache() -> None:
+    text = "Stopped: inadequate pain relief, unique text 7f3a"
+    budget = ReadingBudget(1_000)
+    READER.summarize(text, budget)  # first read: a cache miss
+    READER.summarize(text, budget)  # a cache hit costs the same characters
+    assert budget.remaining == 1_000 - 2 * len(text)
+
+
+NOTE_PIECES = st.sampled_from(
+    [*LITERALS, *NEGATIONS, " ", ". ", "; ", "\n", "\u2029", "x" * 300, "if " * 20, "3/10 "]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(NOTE_PIECES, max_size=200).map("".join))
+def test_every_plan_is_bounded(text: str) -> None:
+    plan = READER.plan(text)
+    _assert_bounded_chunks(list(plan.chunks))
+    assert sum(len(c) for c in plan.chunks) <= len(text)
+
+
+def test_the_nlp_lock_is_held_for_one_chunk_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between chunks the lock is free, so another thread's note interleaves with a long one."""
+    free_between_chunks = []
+    real = READER._run_pipeline
+
+    def check_lock(chunk: str) -> object:
+        free_between_chunks.append(not READER._lock.locked())
+        return real(chunk)
+
+    monkeypatch.setattr(READER, "_run_pipeline", check_lock)
+    READER.summarize(ADVERSARIAL["dense, sentence breaks"])
+    assert len(free_between_chunks) > 10 and all(free_between_chunks)

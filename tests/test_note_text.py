@@ -1,14 +1,128 @@
-"""Attachment content to readable text."""
+"""Attachment content to readable text: linear, crash-free HTML with structural breaks."""
 
 from __future__ import annotations
 
 import base64
 
-from cds_service.note_text import attachment_text
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cds_service.note_text import SEGMENT_BREAK, attachment_text, html_to_text
+
+
+def _segments(text: str) -> list[str]:
+    return [s.strip() for s in text.split(SEGMENT_BREAK) if s.strip()]
 
 
 def test_attachment_text_handles_bytes_base64_and_html() -> None:
     assert attachment_text(b"plain note", "text/plain") == "plain note"
     encoded = base64.b64encode(b"<p>favorable <b>candidate</b></p><script>x</script>").decode()
-    assert attachment_text(encoded, "text/html; charset=utf-8").strip() == "favorable candidate"
+    html = attachment_text(encoded, "text/html; charset=utf-8")
+    assert html is not None and html.strip() == "favorable candidate"
     assert attachment_text(b"%PDF-1.4", "application/pdf") is None
+
+
+def test_plain_text_is_left_as_it_is() -> None:
+    """Plain notes wrap lines mid-sentence: newlines must not become segment breaks."""
+    assert attachment_text(b"Patient denies\npump alarm.", "text/plain") == (
+        "Patient denies\npump alarm."
+    )
+
+
+def test_table_cells_list_items_and_blocks_become_separate_segments() -> None:
+    markup = (
+        "<h2>Review</h2><table><tr><th>Denies</th><td>pump alarm</td></tr>"
+        "<tr><td>nausea</td></tr></table><ul><li>one<li>two</ul>x<br>y<p>last</p>"
+    )
+    assert _segments(html_to_text(markup)) == [
+        "Review",
+        "Denies",
+        "pump alarm",
+        "nausea",
+        "one",
+        "two",
+        "x",
+        "y",
+        "last",
+    ]
+
+
+def test_inline_markup_stays_within_a_segment() -> None:
+    assert _segments(html_to_text("<p>No <b>pump</b> <i>alarm</i> today</p>")) == [
+        "No pump alarm today"
+    ]
+
+
+def test_script_style_and_comments_are_dropped_and_entities_decoded_once() -> None:
+    markup = (
+        "<style>p{}</style><script>var a = '<p>pump alarm</p>';</script>"
+        "<!-- pump alarm --><p>a &amp;lt; b&nbsp;c</p><template><p>hidden</p></template>"
+    )
+    assert _segments(html_to_text(markup)) == ["a &lt; b\xa0c"]
+
+
+def test_declared_encodings_do_not_change_the_utf8_reading() -> None:
+    markup = '<?xml version="1.0" encoding="latin-1"?><meta charset="koi8-r"><p>café</p>'
+    assert _segments(html_to_text(markup)) == ["café"]
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<![<![",
+        "<![" * 40_000,
+        "<a " * 40_000,
+        "<" * 100_000,
+        "&#" * 50_000,
+        "<!--" + "pump alarm " * 5_000,
+        "</p></div></td>" * 10_000,
+        "<p " + 'a="b" ' * 20_000 + ">x</p>",
+        "\x00<p>\x01\x0b</p>\udcff",
+        "",
+    ],
+    ids=lambda m: repr(m[:12]),
+)
+def test_malformed_html_gives_text_not_an_exception(markup: str) -> None:
+    assert isinstance(html_to_text(markup), str)
+    assert isinstance(attachment_text(markup.encode("utf-8", "replace"), "text/html"), str)
+
+
+def test_deep_nesting_keeps_the_text_after_it() -> None:
+    """A streamed parse cannot recurse: 20,000 open elements neither crash nor lose text."""
+    markup = "<div>" * 20_000 + "pump alarm" + "</div>" * 20_000 + "after"
+    assert _segments(html_to_text(markup)) == ["pump alarm", "after"]
+
+
+def test_a_huge_attribute_is_not_text() -> None:
+    assert _segments(html_to_text('<p title="' + "x" * 100_000 + '">pump alarm</p>')) == [
+        "pump alarm"
+    ]
+
+
+def test_output_never_grows_beyond_the_markup() -> None:
+    """Linear output: at most one break per tag, so text never exceeds the markup's length."""
+    for markup in ("<td>" * 30_000, "<br>" * 30_000, "<p>a</p>" * 10_000):
+        assert len(html_to_text(markup)) <= len(markup)
+
+
+HTML_PIECES = st.sampled_from(
+    [
+        "<", ">", "</", "/>", "<![", "<![CDATA[", "]]>", "<!--", "-->", "<!DOCTYPE", "<?", "?>",
+        "&", "&#", "&#x", ";", "&amp;", "&nbsp;", "<a ", "<p>", "</p>", "<td>", "<tr>", "<li>",
+        "<br>", "<script>", "</script>", "<style>", "<table>", '"', "'", "=", " ", "\n",
+        "\x00", "é", "\u2029", "pump alarm", "no ", "favorable candidate", "x",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(HTML_PIECES, max_size=60).map("".join))
+def test_any_html_ish_string_gives_text(markup: str) -> None:
+    assert isinstance(html_to_text(markup), str)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_string_gives_text(markup: str) -> None:
+    assert isinstance(html_to_text(markup), str)
