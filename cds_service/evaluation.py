@@ -727,12 +727,20 @@ def run_criterion(
     return findings, frozenset(view.types_read)
 
 
-def _account_for_gaps(finding: Finding, gaps: list[str]) -> Finding:
-    """A criterion that looks met on incomplete data is unknown, never met."""
+def _account_for_gaps(finding: Finding, gaps: list[str], kind: str) -> Finding:
+    """A criterion that looks met on incomplete data is unknown, never met.
+
+    A documentation criterion that looks missing on incomplete data is unknown too: the
+    document may be in what could not be read, so "missing" would send the clinician
+    looking for paperwork that exists. Contraindications and alerts keep their status.
+    """
     if not gaps:
         return finding
     note = f"Some {', '.join(gaps)} data could not be read, so this could not be fully checked."
-    if finding.status == MET:
+    undecided = finding.status == MET or (
+        kind == "documentation" and finding.status in (MISSING, NOT_MET)
+    )
+    if undecided:
         return replace(
             finding,
             status=UNKNOWN,
@@ -762,7 +770,8 @@ def evaluate(facts: ClinicalFacts, policy: Policy, catalogue: Catalogue) -> Eval
                 )
             incomplete = facts.incomplete_types | facts.reading.end()
             gaps = sorted((declared | types_read) & incomplete)
-            findings += [_account_for_gaps(f, gaps) for f in results]
+            kind = catalogue.kind(criterion)
+            findings += [_account_for_gaps(f, gaps, kind) for f in results]
     criteria_met = ctx.request_type is not None and all(
         f.status in NON_BLOCKING_STATUSES for f in findings
     )

@@ -17,6 +17,7 @@ from cds_service.clinical_nlp import (
     EMPTY_SUMMARY,
     NoteReader,
     NoteSummary,
+    ReadingBudget,
     candidacy,
     failure_reasons,
 )
@@ -134,9 +135,20 @@ class PainScore:
 
 @dataclass(frozen=True)
 class PsychEvaluation:
-    conclusion: str | None
+    """A psych evaluation: a coded procedure's stated conclusion, or a psych note's reading.
+
+    A note's conclusion is read only when the psych-evaluation criterion asks, so that a
+    note the reader could not read fully is charged to that criterion alone.
+    """
+
+    stated: str | None
     when: dt.datetime | None
     evidence: Evidence
+    note: NoteFact | None = None
+
+    @property
+    def conclusion(self) -> str | None:
+        return candidacy(self.note.summary) if self.note is not None else self.stated
 
 
 @dataclass(frozen=True)
@@ -152,12 +164,23 @@ class NoteFact:
     text: str = field(repr=False)
     reader: NoteReader | None = field(repr=False, compare=False)
     evidence: Evidence
+    # The call's reading budget, and where a read cut short is recorded (see ReadLedger).
+    budget: ReadingBudget | None = field(default=None, repr=False, compare=False)
+    reading: ReadLedger | None = field(default=None, repr=False, compare=False)
 
     @cached_property
-    def summary(self) -> NoteSummary:
+    def _summary(self) -> NoteSummary:
         if self.reader is None or not self.text:
             return EMPTY_SUMMARY
-        return self.reader.summarize(self.text)
+        return self.reader.summarize(self.text, self.budget)
+
+    @property
+    def summary(self) -> NoteSummary:
+        """What the note asserts; a note not fully read marks notes unread for the criterion."""
+        summary = self._summary
+        if not summary.complete and self.reading is not None:
+            self.reading.mark("DocumentReference")
+        return summary
 
     def asserts(self, *categories: str) -> bool:
         """Whether the note asserts any of the categories; notes that cannot are not read."""
@@ -336,7 +359,9 @@ def _medication_classes(code: CodedText, codesets: CodeSets) -> set[str]:
     return set(codesets.concepts_of(code, MEDICATION_CLASSES))
 
 
-def _medication_fact(request: Any, codesets: CodeSets, reader: NoteReader) -> MedicationFact | None:
+def _medication_fact(
+    request: Any, codesets: CodeSets, reading: CallReading
+) -> MedicationFact | None:
     code = _medication_code(request)
     classes = _medication_classes(code, codesets)
     if not classes:
@@ -355,7 +380,7 @@ def _medication_fact(request: Any, codesets: CodeSets, reader: NoteReader) -> Me
     reason_text = " | ".join(
         t for t in (structured_reason.searchable_text(), notes_text(request.note)) if t
     )
-    reasons = failure_reasons(reader.summarize(reason_text))
+    reasons = failure_reasons(reading.summarize(reason_text, "MedicationRequest"))
     start = to_datetime(request.authoredOn)
     if request.dispenseRequest is not None and request.dispenseRequest.validityPeriod is not None:
         start = period_bounds(request.dispenseRequest.validityPeriod)[0] or start
@@ -371,7 +396,7 @@ def _medication_fact(request: Any, codesets: CodeSets, reader: NoteReader) -> Me
 
 
 def _medications(
-    record: ParsedRecord, codesets: CodeSets, reader: NoteReader, cutoff: dt.datetime
+    record: ParsedRecord, codesets: CodeSets, reading: CallReading, cutoff: dt.datetime
 ) -> list[MedicationFact]:
     facts = []
     for request in record.of_type("MedicationRequest"):
@@ -381,7 +406,7 @@ def _medications(
             or request.intent == "proposal"
         ):
             continue
-        fact = _medication_fact(request, codesets, reader)
+        fact = _medication_fact(request, codesets, reading)
         if fact is not None and not _after_as_of(fact.start, cutoff):
             facts.append(fact)
     return facts
@@ -391,7 +416,7 @@ def _medications(
 
 
 def _procedures(
-    record: ParsedRecord, codesets: CodeSets, reader: NoteReader, cutoff: dt.datetime
+    record: ParsedRecord, codesets: CodeSets, reading: CallReading, cutoff: dt.datetime
 ) -> list[ProcedureFact]:
     facts = []
     for procedure in record.of_type("Procedure"):
@@ -414,7 +439,9 @@ def _procedures(
                 start=start,
                 end=end,
                 outcome_text=outcome_text,
-                summary=reader.summarize(outcome_text) if outcome_text else EMPTY_SUMMARY,
+                summary=(
+                    reading.summarize(outcome_text, "Procedure") if outcome_text else EMPTY_SUMMARY
+                ),
                 evidence=Evidence(
                     f"Procedure/{procedure.id}",
                     _day(start),
@@ -448,7 +475,7 @@ def _document_text(record: ParsedRecord, document: Any) -> str:
 
 
 def _notes(
-    record: ParsedRecord, codesets: CodeSets, reader: NoteReader, cutoff: dt.datetime
+    record: ParsedRecord, codesets: CodeSets, reading: CallReading, cutoff: dt.datetime
 ) -> list[NoteFact]:
     facts = []
     for document in record.of_type("DocumentReference"):
@@ -468,10 +495,12 @@ def _notes(
                 when=when,
                 is_psych_note=codesets.is_a("psych-note", kind),
                 text=_document_text(record, document),
-                reader=reader,
+                reader=reading.reader,
                 evidence=Evidence(
                     f"DocumentReference/{document.id}", _day(when), kind.label(), unstructured=True
                 ),
+                budget=reading.budget,
+                reading=reading.ledger,
             )
         )
     return sorted(facts, key=lambda n: n.when or dt.datetime.min.replace(tzinfo=dt.UTC))
@@ -483,7 +512,7 @@ def _psych_evaluations(
     """Evaluations from psych procedures (conclusion from outcome/note) and psych-typed notes."""
     evaluations = [
         PsychEvaluation(
-            conclusion=candidacy(p.summary),
+            stated=candidacy(p.summary),
             when=p.start,
             evidence=replace(
                 p.evidence, unstructured=p.evidence.unstructured or bool(p.outcome_text)
@@ -493,7 +522,7 @@ def _psych_evaluations(
         if "psych-evaluation-procedure" in p.concepts and p.status == "completed"
     ]
     evaluations += [
-        PsychEvaluation(conclusion=candidacy(n.summary), when=n.when, evidence=n.evidence)
+        PsychEvaluation(stated=None, when=n.when, evidence=n.evidence, note=n)
         for n in notes
         if n.is_psych_note
     ]
@@ -661,27 +690,56 @@ def order_facts(draft_orders: list[Any], codesets: CodeSets) -> tuple[OrderFact,
     return tuple(_order_fact(resource, codesets) for resource in draft_orders)
 
 
+@dataclass
+class CallReading:
+    """Free text read during one call: the reader, the call's budget, what was cut short.
+
+    Short texts (stop reasons, procedure outcomes) are read while the facts are built; a
+    cut there marks the whole type unread. Notes are read later, inside the criteria, and
+    report to the ledger instead.
+    """
+
+    reader: NoteReader
+    budget: ReadingBudget | None
+    ledger: ReadLedger = field(default_factory=ReadLedger)
+    unread_types: set[str] = field(default_factory=set)
+
+    def summarize(self, text: str, resource_type: str) -> NoteSummary:
+        summary = self.reader.summarize(text, self.budget)
+        if not summary.complete:
+            self.unread_types.add(resource_type)
+        return summary
+
+
 def extract_facts(
     record: ParsedRecord,
     draft_orders: list[Any],
     codesets: CodeSets,
     reader: NoteReader,
     as_of: dt.date,
+    budget: ReadingBudget | None = None,
 ) -> ClinicalFacts:
     """Reduce the parsed record and the draft orders to the facts the criteria read."""
     cutoff = end_of_day(as_of)
-    procedures = _procedures(record, codesets, reader, cutoff)
-    notes = _notes(record, codesets, reader, cutoff)
+    reading = CallReading(reader, budget)
+    procedures = _procedures(record, codesets, reading, cutoff)
+    notes = _notes(record, codesets, reading, cutoff)
+    medications = _medications(record, codesets, reading, cutoff)
+    problems = [
+        f"some {kind} free text was not read (reading budget or caps)"
+        for kind in sorted(reading.unread_types)
+    ]
     return ClinicalFacts(
         patient_id=record.patient_id,
         as_of=as_of,
         diagnoses=tuple(_diagnoses(record, codesets, cutoff)),
-        medications=tuple(_medications(record, codesets, reader, cutoff)),
+        medications=tuple(medications),
         procedures=tuple(procedures),
         pain_scores=tuple(_pain_scores(record, codesets, cutoff)),
         psych_evaluations=tuple(_psych_evaluations(procedures, notes)),
         orders=order_facts(draft_orders, codesets),
         notes=tuple(notes),
-        data_problems=tuple(record.problems),
-        incomplete_types=frozenset(record.incomplete_types),
+        data_problems=(*record.problems, *problems),
+        incomplete_types=frozenset(record.incomplete_types | reading.unread_types),
+        reading=reading.ledger,
     )

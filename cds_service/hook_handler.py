@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cds_service.cards import build_cards
 from cds_service.catalogue import Catalogue, default_catalogue
-from cds_service.clinical_nlp import default_note_reader
+from cds_service.clinical_nlp import MAX_CALL_CHARS, ReadingBudget, default_note_reader
 from cds_service.codes import CodeSets, default_codesets
 from cds_service.config import Settings
 from cds_service.errors import ClientError, ConfigurationError, ServiceUnavailableError
@@ -262,7 +262,12 @@ class HookHandler:
             request, service.templates(), self.client_factory(scope), scope, self.relevance.keep
         )
         facts = extract_facts(
-            record, orders, self.codesets, self.note_reader, self.settings.evaluation_date()
+            record,
+            orders,
+            self.codesets,
+            self.note_reader,
+            self.settings.evaluation_date(),
+            ReadingBudget(MAX_CALL_CHARS, deadline=scope.deadline),
         )
         evaluation = evaluate(facts, service.policy, self.catalogue)
         cards = build_cards(evaluation, facts.patient_id, request["hookInstance"], self.catalogue)

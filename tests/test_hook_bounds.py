@@ -106,3 +106,77 @@ def test_code_match_cache_is_bounded_in_bytes() -> None:
     huge = CodedText(text="malignant neoplasm " * 20000)
     assert codesets.concepts_of(huge, DIAGNOSIS_CONCEPTS)  # still matched
     assert codesets.cached_bytes() <= max(before, MATCH_CACHE_BYTES)
+
+
+def _with_note(request: dict[str, Any], text: str) -> dict[str, Any]:
+    import base64
+
+    note = {
+        "resourceType": "DocumentReference",
+        "id": "long-progress-note",
+        "status": "current",
+        "type": {"coding": [{"system": "http://loinc.org", "code": "11506-3"}]},
+        "subject": {"reference": "Patient/implant-ok-patient"},
+        "date": "2026-11-15T10:00:00Z",
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "text/plain",
+                    "data": base64.b64encode(text.encode()).decode(),
+                }
+            }
+        ],
+    }
+    request["prefetch"]["documents"]["entry"].append({"resource": note})
+    return request
+
+
+def test_a_note_cut_by_the_caps_is_never_evidence_of_absence() -> None:
+    """An infection named past the per-note cap is unread: active-infection cannot be met."""
+    from cds_service.clinical_nlp import MAX_NOTE_CHARS
+
+    client = create_app(Settings(as_of=AS_OF)).test_client()
+    filler = "Routine follow-up, vitals stable, plan unchanged. " * (MAX_NOTE_CHARS // 50 + 10)
+    request = _with_note(
+        hook_request("implant-criteria-met.json", _templates(client)),
+        filler + "Exam: pump pocket infection with drainage.",
+    )
+    body = _post(client, request).get_json()
+    assert "criteria-met" not in topics(body)
+    infection = [c for c in body["cards"] if c["source"]["topic"]["code"] == "active-infection"]
+    assert infection and "could not be fully checked" in infection[0]["summary"]
+
+
+def test_the_same_infection_within_the_caps_is_read() -> None:
+    """The control: the same sentence in a short note is a contraindication."""
+    client = create_app(Settings(as_of=AS_OF)).test_client()
+    request = _with_note(
+        hook_request("implant-criteria-met.json", _templates(client)),
+        "Exam: pump pocket infection with drainage.",
+    )
+    body = _post(client, request).get_json()
+    infection = [c for c in body["cards"] if c["source"]["topic"]["code"] == "active-infection"]
+    assert infection and infection[0]["indicator"] == "critical"
+
+
+def test_an_exhausted_reading_budget_leaves_note_criteria_unchecked() -> None:
+    """With no reading budget left, the psych note is unread: psych-evaluation is unknown."""
+    from cds_service.catalogue import default_catalogue
+    from cds_service.clinical_nlp import ReadingBudget, default_note_reader
+    from cds_service.evaluation import MET, UNKNOWN, evaluate
+    from cds_service.facts import extract_facts
+    from cds_service.gathering import gather
+    from cds_service.hook_handler import draft_orders, load_services
+    from cds_service.policy import load_preset
+
+    service = load_services()[SIGN]
+    request = hook_request("implant-criteria-met.json", service.prefetch)
+    record = gather(request, service.templates(), client_factory=None)  # type: ignore[arg-type]
+    for budget, expected in ((None, MET), (ReadingBudget(0), UNKNOWN)):
+        facts = extract_facts(
+            record, draft_orders(request), default_codesets(), default_note_reader(), AS_OF, budget
+        )
+        evaluation = evaluate(facts, load_preset("default"), default_catalogue())
+        psych = [f for f in evaluation.findings if f.criterion == "psych-evaluation"]
+        assert {f.status for f in psych} == {expected}
+        assert evaluation.criteria_met is (expected == MET)
