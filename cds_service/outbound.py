@@ -385,14 +385,10 @@ class _GatedHTTPConnection(_GatedConnectionMixin, HTTPConnection):
         super().request(method, url, body=body, headers=headers, **kw)
 
 
-class _GatedHTTPSConnection(_GatedConnectionMixin, HTTPSConnection):
-    scheme_name = "https"
+class _GatedHTTPSConnection(_GatedHTTPConnection, HTTPSConnection):
+    """HTTPS: the same gate; TLS still verifies the certificate against the host name."""
 
-    def request(
-        self, method: str, url: str, body: Any = None, headers: Any = None, **kw: Any
-    ) -> None:
-        self._guard_request(headers)
-        super().request(method, url, body=body, headers=headers, **kw)
+    scheme_name = "https"
 
 
 def _pool_classes(policy: AddressPolicy) -> dict[str, type[HTTPConnectionPool]]:

@@ -418,3 +418,68 @@ def test_hook_calls_against_a_dripping_server_leave_no_threads(
         time.sleep(0.05)
     assert threading.active_count() <= before
     assert held and all(_peer_closed(conn) for conn in held)
+
+
+def _self_signed(tmp: Any) -> tuple[str, str]:
+    """A certificate for localhost/127.0.0.1 and its key, written as PEM files."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_https_through_the_gate_verifies_the_host_name(tmp_path: Any) -> None:
+    """Connecting to the checked address keeps TLS verification against the name."""
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    _Recorder.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    session = gated_session(AddressPolicy(allow_loopback=True))
+    try:
+        response = session.get(f"https://localhost:{port}/x", verify=cert, timeout=5)
+        assert response.status_code == 200
+        with pytest.raises(requests.exceptions.SSLError):
+            session.get(f"https://localhost:{port}/x", timeout=5)  # not in the system store
+    finally:
+        server.shutdown()
+        server.server_close()
