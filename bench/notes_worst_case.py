@@ -11,7 +11,6 @@ Usage: .venv/bin/python bench/notes_worst_case.py [--timeout 120] [--only NAME .
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import sys
 import time
@@ -21,11 +20,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cds_service.clinical_nlp import NoteReader, default_note_reader  # noqa: E402
+from cds_service.clinical_nlp import (  # noqa: E402
+    NoteReader,
+    default_note_reader,
+    load_note_concepts,
+)
 from cds_service.note_text import attachment_text  # noqa: E402
 
 SIZE = 100_000
-CONCEPTS = json.loads((ROOT / "cds_service/data/note-concepts.json").read_text())
+CONCEPTS = load_note_concepts()
 LITERALS = [lit for t in CONCEPTS["targets"] for lit in t["literals"]]
 NEGATIONS = ["no", "denies", "not", "without", "negative for", "ruled out", "free of"]
 ORDINARY = (

@@ -94,6 +94,22 @@ def _parser() -> argparse.ArgumentParser:
         "--fhir-token", metavar="TOKEN", help="bearer token (default: $CDS_FHIR_TOKEN)"
     )
 
+    notes = commands.add_parser(
+        "notes-eval", help="sensitivity and specificity of the note reader on a labeled corpus"
+    )
+    notes.add_argument(
+        "--corpus",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "tests" / "data" / "notes",
+        help="folder with train.jsonl and test.jsonl (default: the repository's)",
+    )
+    notes.add_argument(
+        "--split", choices=("train", "test", "all"), default="all", help="which split to report"
+    )
+    notes.add_argument(
+        "--show-errors", action="store_true", help="list the ids of misses and false alarms"
+    )
+
     build = commands.add_parser(
         "request", help="print the CDS Hooks request replay would send (for curl)"
     )
@@ -308,6 +324,50 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _notes_eval(args: argparse.Namespace) -> int:
+    """Read every corpus note as a hook would; print the per-concept table and unsafe outcomes."""
+    from cds_service import notes_eval
+    from cds_service.clinical_nlp import default_note_reader
+    from cds_service.hook_handler import HookHandler
+    from cds_service.replay import request_from_bundle
+
+    splits = ("train", "test") if args.split == "all" else (args.split,)
+    corpora = {}
+    for split in splits:
+        path = args.corpus / f"{split}.jsonl"
+        if not path.is_file():
+            return _fail(f"no corpus file {path}", EXIT_INPUT)
+        try:
+            corpora[split] = notes_eval.load_corpus(path)
+        except (ValueError, KeyError) as exc:
+            return _fail(f"{path} is not a JSON Lines corpus ({exc})", EXIT_INPUT)
+    handler = HookHandler(replace(Settings(), as_of=notes_eval.EVAL_AS_OF))
+    service = handler.services["itdd-order-sign"]
+    fixtures = Path(__file__).resolve().parent.parent / "fhir_fixtures"
+
+    def run_bundle(bundle: dict[str, Any]) -> set[str]:
+        request = request_from_bundle(bundle, "order-sign", service.prefetch)
+        cards = handler.handle(service.id, request)["cards"]
+        return {card["source"]["topic"]["code"] for card in cards}
+
+    def load_bundle(name: str) -> dict[str, Any]:
+        return dict(json.loads((fixtures / name).read_text(encoding="utf-8")))
+
+    reader = default_note_reader()
+    tallies = {split: notes_eval.tally(reader, notes) for split, notes in corpora.items()}
+    unsafe = {
+        split: notes_eval.unsafe_outcomes(notes, run_bundle, load_bundle)
+        for split, notes in corpora.items()
+    }
+    print(notes_eval.report(tallies, unsafe))
+    if args.show_errors:
+        for split, by_concept in tallies.items():
+            for concept, tally in by_concept.items():
+                if tally.misses or tally.false_alarms:
+                    print(f"{split} {concept}: misses {tally.misses}; false {tally.false_alarms}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -319,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
             return _load(args)
         if args.command == "audit":
             return _audit(args)
+        if args.command == "notes-eval":
+            return _notes_eval(args)
         return _replay(args)
     except ConfigurationError as exc:
         # One line even if a message (e.g. a driver's) spans several.

@@ -1,7 +1,7 @@
 """Reading clinical notes with medspaCy: target concepts plus ConText negation and uncertainty.
 
 A blank spaCy pipeline with a rule sentencizer, medspaCy's target matcher (rules
-from ``data/note-concepts.json``) and ConText (medspaCy's default modifiers plus
+from ``data/note-concepts/``) and ConText (medspaCy's default modifiers plus
 ours). A concept counts as asserted only when ConText marks it neither negated,
 uncertain, hypothetical, historical nor about family. Numbers (prognosis months,
 pain scores and their timing, stated percent relief) are read from the matched
@@ -28,8 +28,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from itertools import groupby
+from pathlib import Path
 from typing import Any
 
+from cds_service.errors import ConfigurationError
+from cds_service.note_reading import pain, prognosis
+from cds_service.note_reading.mention import Mention
 from cds_service.note_text import SEGMENT_BREAK
 from cds_service.resources import DATA_DIR, load_validated
 
@@ -69,35 +73,6 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # Roughly spaCy's tokens: words (with inner ' or /, as in "h/o") and single punctuation marks.
 WORD = re.compile(r"[^\W_]+(?:['’/][^\W_]+)*|[^\w\s]")
 WHITESPACE = " \n\t\r\f\v\xa0"
-UNITS_IN_MONTHS = {"day": 1 / 30.44, "week": 7 / 30.44, "month": 1.0, "year": 12.0}
-BEFORE_WORDS = re.compile(
-    r"\b(?:baseline|before|pre-?trial|pre-?injection|pre-?procedure|prior to|initial(?:ly)?|"
-    r"at rest before|pre-?bolus)\b",
-    re.I,
-)
-AFTER_WORDS = re.compile(
-    r"\b(?:after|post-?\w*|following|during|at \d+(?:\.\d+)? ?(?:h|hr|hrs|hours?|minutes?|min|"
-    r"days?)|hours? later|day \d+|now)\b",
-    re.I,
-)
-
-
-@dataclass(frozen=True)
-class Mention:
-    category: str
-    text: str
-    start: int
-    negated: bool
-    uncertain: bool
-    hypothetical: bool
-    historical: bool
-    family: bool
-
-    @property
-    def asserted(self) -> bool:
-        return not (
-            self.negated or self.uncertain or self.hypothetical or self.historical or self.family
-        )
 
 
 @dataclass(frozen=True)
@@ -431,16 +406,14 @@ def _summary(text: str, mentions: list[Mention]) -> NoteSummary:
     """Concepts and numbers from the mentions found in ``text`` (the chunks read, joined)."""
     if not mentions:
         return EMPTY_SUMMARY
-    before, after = _pain_timeline(
-        text, [m for m in mentions if m.category == "PAIN_SCORE" and m.asserted]
-    )
+    response = pain.trial_response(text, mentions)
     return NoteSummary(
         asserted=frozenset(m.category for m in mentions if m.asserted),
         negated=frozenset(m.category for m in mentions if m.negated),
-        prognosis_months=_prognosis(mentions),
-        pain_before=before,
-        pain_after=after,
-        percent_relief=_percent(mentions),
+        prognosis_months=prognosis.months(text, mentions),
+        pain_before=response.before,
+        pain_after=response.after,
+        percent_relief=response.percent_relief,
     )
 
 
@@ -506,50 +479,6 @@ def _alternation(words: Iterable[str], depth: int = 2) -> str:
     return "|".join(branches)
 
 
-def _number(text: str) -> float | None:
-    found = re.search(r"\d+(?:\.\d+)?", text)
-    return float(found.group(0)) if found else None
-
-
-def _prognosis(mentions: list[Mention]) -> float | None:
-    """The shortest asserted prognosis, in months (a shorter one is the safer reading)."""
-    months = []
-    for mention in mentions:
-        if mention.category != "PROGNOSIS" or not mention.asserted:
-            continue
-        unit = re.search(r"(day|week|month|year)s?\s*$", mention.text, re.I)
-        value = (
-            _number(mention.text.split(unit.group(0))[0][-20:] + unit.group(0)) if unit else None
-        )
-        if unit and value is not None:
-            months.append(value * UNITS_IN_MONTHS[unit.group(1).lower()])
-    return min(months) if months else None
-
-
-def _percent(mentions: list[Mention]) -> float | None:
-    values = [_number(m.text) for m in mentions if m.category == "PERCENT_RELIEF" and m.asserted]
-    known = [v for v in values if v is not None and 0 <= v <= 100]
-    return min(known) if known else None
-
-
-def _pain_timeline(text: str, scores: list[Mention]) -> tuple[float | None, float | None]:
-    """Baseline and best later score from statements like 'baseline 9/10 ... at 6 hours 3/10'."""
-    before: list[float] = []
-    after: list[float] = []
-    previous_end = 0
-    for mention in sorted(scores, key=lambda m: m.start):
-        value = _number(mention.text.split("/")[0])
-        lead = text[max(previous_end, mention.start - 60) : mention.start]
-        previous_end = mention.start + len(mention.text)
-        if value is None or not 0 <= value <= 10:
-            continue
-        if BEFORE_WORDS.search(lead):
-            before.append(value)
-        elif AFTER_WORDS.search(lead) and before:
-            after.append(value)
-    return (before[-1] if before else None), (min(after) if after else None)
-
-
 def candidacy(summary: NoteSummary) -> str | None:
     """'favorable', 'unfavorable', or None when the note states no clear conclusion.
 
@@ -572,6 +501,33 @@ def failure_reasons(summary: NoteSummary) -> frozenset[str]:
     return frozenset(reasons)
 
 
+NOTE_CONCEPTS_DIR = DATA_DIR / "note-concepts"
+
+
+def load_note_concepts(folder: Path = NOTE_CONCEPTS_DIR) -> dict[str, Any]:
+    """``common.json`` plus one file per concept, each validated, merged into one document.
+
+    One file per concept keeps each concept's phrases, patterns and the ConText rules it
+    needs together, so a concept can be tuned without touching the others.
+    """
+    common = load_validated(folder / "common.json", "note-concepts-common.schema.json")
+    document = {**common, "targets": [], "contextRules": list(common["contextRules"])}
+    categories: dict[str, str] = {}
+    for path in sorted(folder.glob("*.json")):
+        if path.name == "common.json":
+            continue
+        concept = load_validated(path, "note-concept.schema.json")
+        for target in concept["targets"]:
+            owner = categories.setdefault(target["category"], path.name)
+            if owner != path.name:
+                raise ConfigurationError(
+                    f"{path.name}: category {target['category']} is already defined in {owner}"
+                )
+        document["targets"] += concept["targets"]
+        document["contextRules"] += concept["contextRules"]
+    return document
+
+
 @cache
 def default_note_reader() -> NoteReader:
-    return NoteReader(load_validated(DATA_DIR / "note-concepts.json", "note-concepts.schema.json"))
+    return NoteReader(load_note_concepts())

@@ -1,0 +1,1 @@
+"""What notes say beyond concept names: numbers, dates and who they are about."""

@@ -1,0 +1,23 @@
+"""One concept mention found in a note, with its ConText flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mention:
+    category: str
+    text: str
+    start: int
+    negated: bool
+    uncertain: bool
+    hypothetical: bool
+    historical: bool
+    family: bool
+
+    @property
+    def asserted(self) -> bool:
+        return not (
+            self.negated or self.uncertain or self.hypothetical or self.historical or self.family
+        )
