@@ -34,6 +34,7 @@ from typing import Any
 from cds_service.errors import ConfigurationError
 from cds_service.note_reading import pain, prognosis
 from cds_service.note_reading.mention import Mention
+from cds_service.note_reading.psych import candidacy as candidacy  # re-exported
 from cds_service.note_text import SEGMENT_BREAK
 from cds_service.resources import DATA_DIR, load_validated
 
@@ -477,19 +478,6 @@ def _alternation(words: Iterable[str], depth: int = 2) -> str:
         optional = "?" if "" in rests else ""
         branches.append(re.escape(head) + (f"(?:{inner}){optional}" if inner else ""))
     return "|".join(branches)
-
-
-def candidacy(summary: NoteSummary) -> str | None:
-    """'favorable', 'unfavorable', or None when the note states no clear conclusion.
-
-    A negative conclusion anywhere wins: a deferral or 'not a suitable candidate'
-    outweighs a favorable phrase elsewhere in the same note.
-    """
-    if summary.has("UNFAVORABLE_CANDIDATE", "DEFERRAL") or "FAVORABLE_CANDIDATE" in summary.negated:
-        return "unfavorable"
-    if summary.has("FAVORABLE_CANDIDATE"):
-        return "favorable"
-    return None
 
 
 def failure_reasons(summary: NoteSummary) -> frozenset[str]:
