@@ -6,7 +6,8 @@ from typing import Protocol
 
 
 class _Summary(Protocol):
-    negated: frozenset[str]
+    @property
+    def negated(self) -> frozenset[str]: ...
 
     def has(self, *categories: str) -> bool: ...
 
