@@ -93,6 +93,12 @@ class NoteSummary:
     pain_after: float | None = None
     percent_relief: float | None = None
     complete: bool = True
+    # Mentioned about the patient now, but ConText could only call it uncertain ("possible",
+    # "concern for", "r/o" without a result): for a contraindication, a reason to verify.
+    uncertain: frozenset[str] = frozenset()
+
+    def unsure(self, *categories: str) -> bool:
+        return any(c in self.uncertain and c not in self.asserted for c in categories)
 
     def has(self, *categories: str) -> bool:
         return any(c in self.asserted for c in categories)
@@ -157,6 +163,7 @@ class _Unit:
     matches: int
     cues: int
     alone: bool  # a piece of a split sentence: read in a chunk of its own
+    section: str | None = None  # "family" or "history" when under such a header
 
 
 @dataclass(frozen=True)
@@ -165,6 +172,11 @@ class ReadingPlan:
 
     chunks: tuple[str, ...]
     complete: bool
+    # The section kind each chunk was written under (None: the patient's current care).
+    sections: tuple[str | None, ...] = ()
+
+    def section_of(self, index: int) -> str | None:
+        return self.sections[index] if index < len(self.sections) else None
 
 
 class NoteReader:
@@ -254,6 +266,7 @@ class NoteReader:
         phrase cut off from the words that negate it would read as asserted.
         """
         chunks: list[str] = []
+        sections: list[str | None] = []
         complete = not cut
         matches = 0
         for group in _chunk_groups(self._units(text, cut)):
@@ -262,20 +275,26 @@ class NoteReader:
                 continue
             found = sum(u.matches for u in group)
             if matches + found > MAX_MATCHES_PER_NOTE:
-                return ReadingPlan(tuple(chunks), complete=False)
+                return ReadingPlan(tuple(chunks), False, tuple(sections))
             matches += found
             chunks.append(" ".join(u.text for u in group))
-        return ReadingPlan(tuple(chunks), complete)
+            sections.append(group[0].section)
+        return ReadingPlan(tuple(chunks), complete, tuple(sections))
 
     def _units(self, text: str, cut: bool) -> Iterator[_Unit | None]:
-        """Every relevant sentence or piece, in order; None marks a sentence split by the caps."""
-        blocks = text.split(SEGMENT_BREAK)
-        for number, block in enumerate(blocks):
+        """Every relevant sentence or piece, in order; None marks a sentence split by the caps.
+
+        Section headers ("Family history:", "PMH:", "Assessment:") start a new block, so no
+        chunk spans two sections, and each unit carries the kind of section it is under.
+        """
+        blocks = list(_sections(text.split(SEGMENT_BREAK)))
+        for number, (block, section) in enumerate(blocks):
             sentences = SENTENCE_END.split(block)
             for index, sentence in enumerate(sentences):
                 tail = cut and number == len(blocks) - 1 and index == len(sentences) - 1
                 if self._targets.search(sentence):
-                    yield from self._sentence_units(sentence, number, tail)
+                    for unit in self._sentence_units(sentence, number, tail):
+                        yield unit if unit is None else replace(unit, section=section)
 
     def _sentence_units(self, sentence: str, block: int, tail: bool) -> Iterator[_Unit | None]:
         """One unit for a sentence within the caps, else its pieces (each alone) after a None."""
@@ -319,11 +338,11 @@ class NoteReader:
         complete = plan.complete
         mentions: list[Mention] = []
         offset = 0
-        for chunk in plan.chunks:
+        for index, chunk in enumerate(plan.chunks):
             if budget is not None and budget.expired:
                 complete = False
                 break
-            mentions += self._chunk_mentions(chunk, offset)
+            mentions += _in_section(self._chunk_mentions(chunk, offset), plan.section_of(index))
             offset += len(chunk) + 1
         summary = _summary(" ".join(plan.chunks), mentions)
         return summary if complete else replace(summary, complete=False)
@@ -349,6 +368,58 @@ class NoteReader:
         """The one place text reaches spaCy: one bounded chunk per lock hold."""
         with self._lock:
             return self._nlp(chunk)
+
+
+# Section headers at the start of a line, a block or a sentence. Only two kinds change how a
+# mention is read: under a family history it is about relatives, under a past medical or
+# surgical history it is history; any other header (HPI, Assessment, Plan, S/O/A/P, ...)
+# ends such a section. Bounded alternation: linear in the text.
+SECTION_HEADER = re.compile(
+    r"(?im)(?:^|(?<=[.;!?])\s)[ \t>*-]*(?P<name>family (?:medical )?history|family hx|fam hx|fhx|"
+    r"fh|past medical history|past surgical history|past medical/surgical history|"
+    r"past history|medical history|surgical history|pmhx?|pshx?|social history|shx|"
+    r"history of present illness|hpi|interval history|assessment(?: and plan|/plan)?|a/p|"
+    r"impression|plan|recommendations?|subjective|objective|physical exam|exam|"
+    r"chief complaint|cc|diagnos[ie]s|problem list|[soap])(?:\s*[:\u2013-]|[ \t]*$)"
+)
+_FAMILY_HEADERS = ("family", "fam hx", "fhx", "fh")
+_HISTORY_HEADERS = ("past ", "medical history", "surgical history", "pmh", "psh")
+
+
+def _section_kind(header: str) -> str | None:
+    name = header.lower()
+    if name.startswith(_FAMILY_HEADERS):
+        return "family"
+    if name.startswith(_HISTORY_HEADERS):
+        return "history"
+    return None
+
+
+def _sections(blocks: list[str]) -> Iterator[tuple[str, str | None]]:
+    """The blocks cut at every section header, each with the kind of section it is under.
+
+    A header's kind lasts until the next header, across blocks (an HTML heading above a
+    list applies to its items).
+    """
+    kind: str | None = None
+    for block in blocks:
+        start = 0
+        for header in SECTION_HEADER.finditer(block):
+            begin = header.start("name")
+            if begin > start:
+                yield block[start:begin], kind
+            start = begin
+            kind = _section_kind(header.group("name"))
+        yield block[start:], kind
+
+
+def _in_section(mentions: list[Mention], section: str | None) -> list[Mention]:
+    """Mentions under a family-history header are about relatives; under past history, past."""
+    if section == "family":
+        return [replace(m, family=True) for m in mentions]
+    if section == "history":
+        return [replace(m, historical=True) for m in mentions]
+    return mentions
 
 
 def _chunk_groups(units: Iterable[_Unit | None]) -> Iterator[list[_Unit] | None]:
@@ -415,6 +486,11 @@ def _summary(text: str, mentions: list[Mention]) -> NoteSummary:
         pain_before=response.before,
         pain_after=response.after,
         percent_relief=response.percent_relief,
+        uncertain=frozenset(
+            m.category
+            for m in mentions
+            if m.uncertain and not (m.negated or m.hypothetical or m.historical or m.family)
+        ),
     )
 
 

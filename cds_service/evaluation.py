@@ -421,6 +421,20 @@ def _recent_notes(facts: ClinicalFacts, days: int) -> list[NoteFact]:
     return facts.notes_between(end - dt.timedelta(days=days), end)
 
 
+def _verify(criterion: str, headline: str, evidence: list[Evidence]) -> Finding:
+    """A contraindication a note mentions but does not settle: never met, always verify."""
+    return Finding(
+        criterion,
+        UNKNOWN,
+        f"could not be fully checked — verify: {headline}",
+        tuple(evidence),
+        notes=(
+            "The note mentions it without stating it clearly (uncertain wording); a "
+            "clinician must read it before this criterion can be counted as met.",
+        ),
+    )
+
+
 def life_expectancy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> list[Finding]:
     settings = policy.settings["lifeExpectancy"]
     months = settings["minimumMonths"]
@@ -439,6 +453,13 @@ def life_expectancy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -
                 f"terminal illness or hospice: life expectancy under {months:g} months likely",
                 tuple(terminal),
                 notes=(advice,),
+            )
+        ]
+    unsure = [n.evidence for n in notes if n.unsure("TERMINAL")]
+    if unsure:
+        return [
+            _verify(
+                "life-expectancy", "a recent note may document hospice or terminal illness", unsure
             )
         ]
     stated = [n for n in notes if n.asserts("PROGNOSIS") and n.summary.prognosis_months is not None]
@@ -479,7 +500,13 @@ def life_expectancy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -
 def active_infection(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> list[Finding]:
     refill = ctx.request_type == REFILL
     concept = policy.settings["refillInfectionConcept"] if refill else "active-infection"
-    note_categories = ("SITE_INFECTION",) if refill else ("SITE_INFECTION", "SYSTEMIC_INFECTION")
+    # At a refill a pocket/site or CNS infection is a safety hold (clinical reference §2);
+    # before a trial or implant any active infection is a contraindication.
+    note_categories = (
+        ("SITE_INFECTION", "CNS_INFECTION")
+        if refill
+        else ("SITE_INFECTION", "CNS_INFECTION", "SYSTEMIC_INFECTION")
+    )
     active = [d.evidence for d in facts.active_diagnoses(concept)]
     active += [
         n.evidence
@@ -498,6 +525,13 @@ def active_infection(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) 
         ]
     resolved = [d.evidence for d in facts.diagnoses if concept in d.concepts and not d.active]
     notes = tuple(f"{e.cite()} is resolved or inactive" for e in resolved)
+    unsure = [
+        n.evidence
+        for n in _recent_notes(facts, policy.settings["recentNoteDays"])
+        if n.unsure(*note_categories)
+    ]
+    if unsure:
+        return [_verify("active-infection", "a recent note may document an infection", unsure)]
     return [Finding("active-infection", MET, "no active infection documented", notes=notes)]
 
 
@@ -572,6 +606,14 @@ def empty_pump(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> lis
                 notes=(EMPTY_PUMP_ADVICE,),
             )
         ]
+    unsure = [
+        n.evidence
+        for n in _recent_notes(facts, policy.settings["recentNoteDays"])
+        if n.unsure("EMPTY_PUMP", "MISSED_REFILL")
+        and (since is None or (n.when and n.when >= since))
+    ]
+    if unsure:
+        return [_verify("empty-pump", "a note may report an empty pump or missed refill", unsure)]
     if last is None or since is None:
         return [
             Finding(

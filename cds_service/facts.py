@@ -188,6 +188,12 @@ class NoteFact:
             return False
         return self.summary.has(*categories)
 
+    def unsure(self, *categories: str) -> bool:
+        """Whether the note mentions a category about the patient but only uncertainly."""
+        if self.reader is None or not self.reader.may_mention(self.text, categories):
+            return False
+        return self.summary.unsure(*categories)
+
 
 @dataclass(frozen=True)
 class OrderFact:

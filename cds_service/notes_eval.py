@@ -65,17 +65,23 @@ def expected(note: dict[str, Any]) -> bool:
 
 def _short_prognosis(summary: NoteSummary) -> bool:
     months = summary.prognosis_months
-    return summary.has("TERMINAL") or (months is not None and months < MINIMUM_MONTHS)
+    return (
+        summary.has("TERMINAL")
+        or summary.unsure("TERMINAL")
+        or (months is not None and months < MINIMUM_MONTHS)
+    )
 
 
+PUMP = ("EMPTY_PUMP", "MISSED_REFILL")
+INFECTION = ("SITE_INFECTION", "CNS_INFECTION", "SYSTEMIC_INFECTION")
 PREDICTORS: dict[str, Callable[[NoteSummary], bool]] = {
     "psych": lambda s: candidacy(s) == "favorable",
     "trial": lambda s: (
         (s.pain_before is not None and s.pain_after is not None) or s.percent_relief is not None
     ),
     "prognosis": _short_prognosis,
-    "empty-pump": lambda s: s.has("EMPTY_PUMP", "MISSED_REFILL"),
-    "infection": lambda s: s.has("SITE_INFECTION", "SYSTEMIC_INFECTION"),
+    "empty-pump": lambda s: s.has(*PUMP) or s.unsure(*PUMP),
+    "infection": lambda s: s.has(*INFECTION) or s.unsure(*INFECTION),
 }
 
 

@@ -213,7 +213,8 @@ def test_ordinary_notes_are_read_completely(spy: PipelineSpy) -> None:
     )
     summary = READER.summarize(text)
     assert summary.complete and candidacy(summary) == "favorable"
-    assert len(spy.chunks) == 1  # the relevant sentences in one Doc, as before
+    # The relevant sentences, in one Doc per section (a header starts a new one).
+    assert len(spy.chunks) == 2 and spy.chunks[1].startswith("Impression:")
     assert READER.summarize("").complete and READER.summarize(_filler(5_000)).complete
 
 
@@ -393,3 +394,21 @@ def test_the_nlp_lock_is_held_for_one_chunk_at_a_time(monkeypatch: pytest.Monkey
     monkeypatch.setattr(READER, "_run_pipeline", check_lock)
     READER.summarize(ADVERSARIAL["dense, sentence breaks"])
     assert len(free_between_chunks) > 10 and all(free_between_chunks)
+
+
+@pytest.mark.parametrize(
+    ("text", "asserted"),
+    [
+        ("PMH: pump pocket infection 2021, treated.", False),
+        ("Past medical history:\n- pump pocket infection", False),
+        ("FHx: mother with meningitis.", False),
+        ("Family history: none. Assessment: pump pocket infection.", True),
+        ("PMH: HTN. HPI: pump pocket infection since Monday.", True),
+        ("Family history\u2029- meningitis (brother)\u2029- sepsis (father)", False),
+        ("Family history\n- meningitis (brother)\nExam\n- pump pocket infection", True),
+    ],
+)
+def test_section_headers_decide_whose_and_when(text: str, asserted: bool) -> None:
+    """Under family history a mention is a relative's, under past history it is history."""
+    summary = READER.summarize(text)
+    assert summary.has("SITE_INFECTION", "SYSTEMIC_INFECTION") is asserted

@@ -1,0 +1,85 @@
+"""The safety asymmetry end to end: an uncertain contraindication in a recent note is
+"verify" (never met); people merely present are not the experiencer of the patient's facts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from cds_service.clinical_nlp import default_note_reader
+from cds_service.hook_handler import load_services
+from cds_service.notes_eval import with_note
+from tests.conftest import AS_OF, SIGN, load_fixture
+
+READER = default_note_reader()
+
+
+def _topics_and_cards(bundle: dict[str, Any]) -> tuple[set[str], list[dict[str, Any]]]:
+    from cds_service.app import create_app
+    from cds_service.config import Settings
+    from cds_service.replay import request_from_bundle
+
+    client = create_app(Settings(as_of=AS_OF)).test_client()
+    request = request_from_bundle(bundle, "order-sign", load_services()[SIGN].prefetch)
+    body = client.post(
+        f"/cds-services/{SIGN}", data=json.dumps(request), content_type="application/json"
+    ).get_json()
+    return {c["source"]["topic"]["code"] for c in body["cards"]}, body["cards"]
+
+
+def _note(text: str) -> dict[str, Any]:
+    return {"id": "safety", "format": "text", "text": text}
+
+
+@pytest.mark.parametrize(
+    ("base", "text", "topic"),
+    [
+        (
+            "implant-criteria-met.json",
+            "Possible pump pocket infection; cultures sent.",
+            "active-infection",
+        ),
+        (
+            "implant-criteria-met.json",
+            "Suspicious for wound infection at the incision.",
+            "active-infection",
+        ),
+        ("implant-criteria-met.json", "Possible hospice referral discussed.", "life-expectancy"),
+    ],
+)
+def test_an_uncertain_contraindication_is_verify_never_met(
+    base: str, text: str, topic: str
+) -> None:
+    topics, cards = _topics_and_cards(with_note(load_fixture(base), _note(text), AS_OF))
+    assert "criteria-met" not in topics and topic in topics
+    card = next(c for c in cards if c["source"]["topic"]["code"] == topic)
+    assert "verify" in card["summary"] and card["indicator"] == "warning"
+
+
+def test_the_same_record_without_the_note_is_met() -> None:
+    topics, _cards = _topics_and_cards(load_fixture("implant-criteria-met.json"))
+    assert topics == {"criteria-met"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Discussed with patient and family: pump pocket infection present.",
+        "Family meeting today. Pump pocket infection with purulent drainage noted.",
+        "Exam with family at bedside: pump pocket infection.",
+    ],
+)
+def test_people_present_do_not_make_the_patient_s_finding_theirs(text: str) -> None:
+    assert READER.summarize(text).has("SITE_INFECTION")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Mother has a pump pocket infection.", "FHx: meningitis (brother)."],
+)
+def test_relatives_findings_are_theirs(text: str) -> None:
+    summary = READER.summarize(text)
+    assert not summary.has("SITE_INFECTION", "SYSTEMIC_INFECTION", "CNS_INFECTION")
+    assert not summary.unsure("SITE_INFECTION", "SYSTEMIC_INFECTION", "CNS_INFECTION")
