@@ -252,6 +252,61 @@ def _trial_result(
     return None
 
 
+# Note concepts that can carry a trial's response; a note naming none of them is not read.
+TRIAL_NOTE_CATEGORIES = (
+    "PAIN_SCORE",
+    "PAIN_CHANGE",
+    "PERCENT_RELIEF",
+    "TRIAL_SUCCESS",
+    "TRIAL_DONE",
+)
+
+
+def _note_reduction(note: NoteFact) -> tuple[float, str] | None:
+    """The pain reduction a note states for a trial, and how it states it."""
+    summary = note.summary
+    if summary.pain_before is not None and summary.pain_after is not None:
+        reduction = _reduction(summary.pain_before, summary.pain_after)
+        if reduction is not None:
+            return reduction, f"pain {summary.pain_before:g} before, {summary.pain_after:g} after"
+    if summary.percent_relief is not None:
+        return summary.percent_relief, f"{summary.percent_relief:g}% relief stated"
+    return None
+
+
+def _trial_from_notes(facts: ClinicalFacts, policy: Policy) -> Finding | None:
+    """A trial documented only in a note (no coded Procedure): the latest one with numbers.
+
+    Its card says it came from an unstructured note; without numbers a note is no trial.
+    """
+    for note in reversed(facts.notes):
+        if note.is_psych_note or not note.asserts(*TRIAL_NOTE_CATEGORIES):
+            continue
+        result = _note_reduction(note)
+        if result is None:
+            continue
+        reduction, how = result
+        evidence = (replace(note.evidence, what=f"{note.evidence.what}: trial, {how}"),)
+        origin = ("The trial is documented only in a note (no coded procedure).",)
+        if policy.passes_threshold(reduction):
+            return Finding(
+                "trial-response",
+                MET,
+                f"trial in a note reduced pain by {reduction:.0f}%",
+                evidence,
+                notes=origin,
+            )
+        return Finding(
+            "trial-response",
+            NOT_MET,
+            f"trial in a note reduced pain by {reduction:.0f}%, below {policy.threshold_text()}",
+            evidence,
+            (f"a trial with pain reduction {policy.threshold_text()}",),
+            origin,
+        )
+    return None
+
+
 def trial_response(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> list[Finding]:
     trials = [
         t
@@ -259,6 +314,9 @@ def trial_response(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) ->
         if t.status == "completed" and t.start
     ]
     if not trials:
+        from_notes = _trial_from_notes(facts, policy)
+        if from_notes is not None:
+            return [from_notes]
         return [
             Finding(
                 "trial-response",

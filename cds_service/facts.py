@@ -9,6 +9,7 @@ only what was known then.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -28,6 +29,7 @@ from cds_service.fhir_values import (
     end_of_day,
     notes_text,
     period_bounds,
+    record_day,
     to_datetime,
 )
 from cds_service.note_text import attachment_text
@@ -90,10 +92,17 @@ class Evidence:
     when: dt.date | None
     what: str
     unstructured: bool = False
+    # A coded record recognised by its name (display or text), not by a code we list.
+    by_name: bool = False
 
     def cite(self) -> str:
         day = self.when.isoformat() if self.when else "undated"
-        suffix = " — from an unstructured note, verify" if self.unstructured else ""
+        if self.unstructured:
+            suffix = " — from an unstructured note, verify"
+        elif self.by_name:
+            suffix = " — coded record recognised by its name"
+        else:
+            suffix = ""
         return f"{self.what} ({self.reference}, {day}){suffix}"
 
 
@@ -286,6 +295,13 @@ FACT_SOURCES: dict[str, frozenset[str]] = {
 }
 
 
+def _match_kind(code: CodedText, concepts: Mapping[str, str]) -> dict[str, bool]:
+    """How evidence was recognised: a coded record matched only by name says so; only a
+    record with no coding at all (free text) is unstructured."""
+    by_name = all(how == "text" for how in concepts.values())
+    return {"unstructured": by_name and not code.codings, "by_name": by_name and bool(code.codings)}
+
+
 def _day(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value else None
 
@@ -333,9 +349,10 @@ def _diagnoses(
                 active=_condition_active(condition, cutoff),
                 evidence=Evidence(
                     f"Condition/{condition.id}",
-                    _day(onset or recorded),
+                    record_day(condition.onsetDateTime, condition.onsetPeriod)
+                    or record_day(condition.recordedDate),
                     code.label(),
-                    unstructured=all(how == "text" for how in concepts.values()),
+                    **_match_kind(code, concepts),
                 ),
             )
         )
@@ -397,7 +414,14 @@ def _medication_fact(
         failure_reasons=reasons,
         reasons_unstructured=bool(reasons) and not structured_reason.codings,
         start=start,
-        evidence=Evidence(f"MedicationRequest/{request.id}", _day(start), code.label()),
+        evidence=Evidence(
+            f"MedicationRequest/{request.id}",
+            record_day(
+                request.dispenseRequest.validityPeriod if request.dispenseRequest else None,
+                request.authoredOn,
+            ),
+            code.label(),
+        ),
     )
 
 
@@ -450,9 +474,9 @@ def _procedures(
                 ),
                 evidence=Evidence(
                     f"Procedure/{procedure.id}",
-                    _day(start),
+                    record_day(procedure.performedDateTime, procedure.performedPeriod),
                     code.label(),
-                    unstructured=all(h == "text" for h in concepts.values()),
+                    **_match_kind(code, concepts),
                 ),
             )
         )
@@ -503,7 +527,12 @@ def _notes(
                 text=_document_text(record, document),
                 reader=reading.reader,
                 evidence=Evidence(
-                    f"DocumentReference/{document.id}", _day(when), kind.label(), unstructured=True
+                    f"DocumentReference/{document.id}",
+                    record_day(
+                        document.context.period if document.context else None, document.date
+                    ),
+                    kind.label(),
+                    unstructured=True,
                 ),
                 budget=reading.budget,
                 reading=reading.ledger,
@@ -562,7 +591,15 @@ def _pain_scores(record: ParsedRecord, codesets: CodeSets, cutoff: dt.datetime) 
             PainScore(
                 value,
                 when,
-                Evidence(f"Observation/{observation.id}", when.date(), f"pain {value:g}/10"),
+                Evidence(
+                    f"Observation/{observation.id}",
+                    record_day(
+                        observation.effectiveDateTime,
+                        observation.effectivePeriod,
+                        observation.effectiveInstant,
+                    ),
+                    f"pain {value:g}/10",
+                ),
             )
         )
     return sorted(scores, key=lambda s: s.when)
@@ -670,7 +707,7 @@ def _order_fact(resource: Any, codesets: CodeSets) -> OrderFact:
             ingredients=ingredients,
             mg_per_day=mg_per_day,
             dose_basis=basis,
-            evidence=Evidence(reference, _day(to_datetime(resource.authoredOn)), code.label()),
+            evidence=Evidence(reference, record_day(resource.authoredOn), code.label()),
         )
     code = coded(getattr(resource, "code", None))
     if resource_type == "DeviceRequest" and resource.codeCodeableConcept is not None:
@@ -687,7 +724,7 @@ def _order_fact(resource: Any, codesets: CodeSets) -> OrderFact:
         mg_per_day={},
         dose_basis="",
         evidence=Evidence(
-            reference, _day(to_datetime(getattr(resource, "authoredOn", None))), code.label()
+            reference, record_day(getattr(resource, "authoredOn", None)), code.label()
         ),
     )
 

@@ -45,6 +45,29 @@ def to_datetime(value: Any) -> dt.datetime | None:
     return None
 
 
+def record_day(*values: Any) -> dt.date | None:
+    """The calendar day of the first value as the record wrote it, in its own time zone.
+
+    Evidence cites the day the clinician saw: "2024-03-01T22:30-05:00" is March 1st,
+    although in UTC it is already March 2nd. Accepts datetimes, dates and Periods.
+    """
+    for value in values:
+        if value is None:
+            continue
+        if hasattr(value, "start") and not isinstance(value, dt.date | str):
+            value = value.start
+            if value is None:
+                continue
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        parsed = to_datetime(value)
+        if parsed is not None:
+            return parsed.date()
+    return None
+
+
 def period_bounds(period: Any) -> tuple[dt.datetime | None, dt.datetime | None]:
     if period is None:
         return None, None

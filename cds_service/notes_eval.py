@@ -167,6 +167,15 @@ SAFETY_BASES = {
 }
 
 
+def _bases(note: dict[str, Any]) -> tuple[str, ...]:
+    """The records a safety note must block. At a refill only an infection at the pump site
+    is a hold (a systemic infection elsewhere blocks trials and implants, not refills)."""
+    bases = SAFETY_BASES[note["concept"]]
+    if note["concept"] == "infection" and note["label"].get("site") != "pump-site":
+        return tuple(b for b in bases if not b.startswith("refill"))
+    return bases
+
+
 def unsafe_outcomes(
     notes: Iterable[dict[str, Any]],
     run_bundle: Callable[[dict[str, Any]], set[str]],
@@ -177,7 +186,7 @@ def unsafe_outcomes(
     for note in notes:
         if note["concept"] not in SAFETY_CONCEPTS or not expected(note):
             continue
-        for base in SAFETY_BASES[note["concept"]]:
+        for base in _bases(note):
             bundle = with_note(load_bundle(base), note, EVAL_AS_OF)
             if "criteria-met" in run_bundle(bundle):
                 unsafe.append(f"{note['id']} in {base}")

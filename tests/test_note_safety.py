@@ -83,3 +83,45 @@ def test_relatives_findings_are_theirs(text: str) -> None:
     summary = READER.summarize(text)
     assert not summary.has("SITE_INFECTION", "SYSTEMIC_INFECTION", "CNS_INFECTION")
     assert not summary.unsure("SITE_INFECTION", "SYSTEMIC_INFECTION", "CNS_INFECTION")
+
+
+def _without(bundle: dict[str, Any], *references: str) -> dict[str, Any]:
+    bundle = dict(bundle)
+    bundle["entry"] = [
+        e
+        for e in bundle["entry"]
+        if f"{e['resource']['resourceType']}/{e['resource']['id']}" not in references
+    ]
+    return bundle
+
+
+@pytest.mark.parametrize(
+    ("text", "status_words"),
+    [
+        (
+            "Intrathecal trial performed 9/1. Baseline pain 8/10; at 6 hours after the bolus 3/10.",
+            "reduced pain by 62%",
+        ),
+        (
+            "IT morphine trial 9/1: baseline pain 8/10, after the bolus 6/10.",
+            "below",
+        ),
+    ],
+)
+def test_a_trial_documented_only_in_a_note_counts(text: str, status_words: str) -> None:
+    """No coded trial Procedure: the note's before/after scores are the trial (and say so)."""
+    bundle = _without(load_fixture("implant-criteria-met.json"), "Procedure/implant-ok-proc10")
+    topics, cards = _topics_and_cards(with_note(bundle, _note(text), AS_OF))
+    if status_words == "below":
+        card = next(c for c in cards if c["source"]["topic"]["code"] == "trial-response")
+        assert "below" in card["summary"] and "criteria-met" not in topics
+    else:
+        assert topics == {"criteria-met"}
+        detail = next(c for c in cards if c["source"]["topic"]["code"] == "criteria-met")["detail"]
+        assert "trial in a note" in detail and "unstructured note" in detail
+
+
+def test_without_the_note_the_trial_is_missing() -> None:
+    bundle = _without(load_fixture("implant-criteria-met.json"), "Procedure/implant-ok-proc10")
+    topics, _cards = _topics_and_cards(bundle)
+    assert "trial-response" in topics and "criteria-met" not in topics
