@@ -344,6 +344,8 @@ def _notes_eval(args: argparse.Namespace) -> int:
     handler = HookHandler(replace(Settings(), as_of=notes_eval.EVAL_AS_OF))
     service = handler.services["itdd-order-sign"]
     fixtures = Path(__file__).resolve().parent.parent / "fhir_fixtures"
+    if not (fixtures / "implant-criteria-met.json").is_file():
+        return _fail(f"notes-eval needs the repository's fixtures in {fixtures}", EXIT_INPUT)
 
     def run_bundle(bundle: dict[str, Any]) -> set[str]:
         request = request_from_bundle(bundle, "order-sign", service.prefetch)

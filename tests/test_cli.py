@@ -259,3 +259,23 @@ def test_serve_policy_keeps_jwt_and_database_from_the_environment(tmp_path: Path
     assert done.returncode == 0, done.stderr
     [record] = [json.loads(line) for line in done.stdout.splitlines()]
     assert record["hookInstance"] == request["hookInstance"] and record["policy"] == "strict"
+
+
+def test_notes_eval_prints_the_table_for_each_split(capsys: pytest.CaptureFixture[str]) -> None:
+    from cds_service.cli import main
+
+    assert main(["notes-eval", "--split", "train"]) == 0
+    out = capsys.readouterr().out
+    for concept in ("psych", "trial", "prognosis", "empty-pump", "infection"):
+        assert f"| {concept} | train |" in out
+    assert "unsafe outcomes (train):" in out
+
+
+def test_notes_eval_without_a_corpus_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cds_service.cli import main
+
+    assert main(["notes-eval", "--corpus", str(tmp_path)]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no corpus file" in err[0]

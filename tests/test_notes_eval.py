@@ -1,0 +1,88 @@
+"""The corpus measure itself: labels, tallies and the unsafe-outcome check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cds_service import notes_eval
+from tests.conftest import TEST_DATA, load_fixture
+
+
+def test_tally_counts_and_rates() -> None:
+    tally = notes_eval.Tally()
+    for note_id, truth, guess in [("a", True, True), ("b", True, False), ("c", False, False)]:
+        tally.add(note_id, truth, guess)
+    tally.add("d", False, True)
+    assert (tally.tp, tally.fn, tally.tn, tally.fp) == (1, 1, 1, 1)
+    assert tally.sensitivity == 0.5 and tally.specificity == 0.5
+    assert tally.misses == ["b"] and tally.false_alarms == ["d"]
+
+
+@pytest.mark.parametrize(
+    ("concept", "label", "positive"),
+    [
+        ("psych", {"favorable": True}, True),
+        ("trial", {"trial": False}, False),
+        ("prognosis", {"category": "long"}, False),
+        ("prognosis", {"category": "short"}, True),
+        ("empty-pump", {"empty_or_missed": True}, True),
+        ("infection", {"active_infection": False}, False),
+    ],
+)
+def test_expected_reads_each_label(concept: str, label: dict[str, Any], positive: bool) -> None:
+    assert notes_eval.expected({"concept": concept, "label": label}) is positive
+
+
+def test_unsafe_outcomes_flag_only_positive_safety_notes_left_at_criteria_met() -> None:
+    notes = [
+        {
+            "id": "e1",
+            "concept": "empty-pump",
+            "format": "text",
+            "text": "x",
+            "label": {"empty_or_missed": True},
+        },
+        {
+            "id": "e2",
+            "concept": "empty-pump",
+            "format": "text",
+            "text": "x",
+            "label": {"empty_or_missed": False},
+        },
+        {
+            "id": "i1",
+            "concept": "infection",
+            "format": "text",
+            "text": "x",
+            "label": {"active_infection": True, "site": "systemic"},
+        },
+        {
+            "id": "p1",
+            "concept": "psych",
+            "format": "text",
+            "text": "x",
+            "label": {"favorable": True},
+        },
+    ]
+    runs: list[str] = []
+
+    def always_met(bundle: dict[str, Any]) -> set[str]:
+        runs.append(bundle["entry"][-1]["resource"]["id"])
+        return {"criteria-met"}
+
+    unsafe = notes_eval.unsafe_outcomes(notes, always_met, load_fixture)
+    # A systemic infection is judged in the implant record only, not at a refill.
+    assert unsafe == ["e1 in refill-criteria-met.json", "i1 in implant-criteria-met.json"]
+    assert runs == ["corpus-e1", "corpus-i1"]
+
+
+def test_the_corpus_is_split_and_large_enough() -> None:
+    train = notes_eval.load_corpus(TEST_DATA / "notes" / "train.jsonl")
+    test = notes_eval.load_corpus(TEST_DATA / "notes" / "test.jsonl")
+    assert len(train) + len(test) >= 400
+    assert not {n["id"] for n in train} & {n["id"] for n in test}
+    for concept in notes_eval.CONCEPTS:
+        labels = [notes_eval.expected(n) for n in train + test if n["concept"] == concept]
+        assert len(labels) >= 80 and 0.3 < sum(labels) / len(labels) < 0.7
