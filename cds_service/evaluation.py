@@ -391,6 +391,40 @@ def _intrathecal_start(facts: ClinicalFacts) -> tuple[dt.datetime, Evidence] | N
 STALE_SCORE_DAYS = 180
 
 
+EFFICACY_NOTE_DAYS = 365
+
+
+def _efficacy_from_notes(
+    facts: ClinicalFacts, since: dt.datetime | None, policy: Policy
+) -> Finding | None:
+    """Without coded scores: the latest recent note (on therapy) stating the pain response."""
+    for note in reversed(_recent_notes(facts, EFFICACY_NOTE_DAYS)):
+        if (since is not None and (note.when is None or note.when < since)) or note.is_psych_note:
+            continue
+        if not note.asserts(*TRIAL_NOTE_CATEGORIES):
+            continue
+        result = _note_reduction(note)
+        if result is None:
+            continue
+        reduction, how = result
+        evidence = (replace(note.evidence, what=f"{note.evidence.what}: {how}"),)
+        if policy.passes_threshold(reduction):
+            return Finding(
+                "continued-efficacy",
+                MET,
+                f"a note states pain {reduction:.0f}% below baseline on intrathecal therapy",
+                evidence,
+            )
+        return Finding(
+            "continued-efficacy",
+            NOT_MET,
+            f"a note states pain {reduction:.0f}% below baseline, below {policy.threshold_text()}",
+            evidence,
+            (f"pain reduction {policy.threshold_text()} maintained on intrathecal therapy",),
+        )
+    return None
+
+
 def continued_efficacy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> list[Finding]:
     presume = policy.settings["existingPumpPresumesEfficacy"] and bool(ctx.pump_evidence)
     start = _intrathecal_start(facts)
@@ -432,6 +466,9 @@ def continued_efficacy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy
                 (f"pain reduction {policy.threshold_text()} maintained on intrathecal therapy",),
             )
         ]
+    stated = _efficacy_from_notes(facts, start[0] if start else None, policy)
+    if stated is not None:
+        return [stated]
     if presume:
         return [
             Finding(

@@ -125,3 +125,27 @@ def test_without_the_note_the_trial_is_missing() -> None:
     bundle = _without(load_fixture("implant-criteria-met.json"), "Procedure/implant-ok-proc10")
     topics, _cards = _topics_and_cards(bundle)
     assert "trial-response" in topics and "criteria-met" not in topics
+
+
+@pytest.mark.parametrize(
+    ("text", "met"),
+    [
+        ("Refill visit. Before the pump her pain was 8/10; now 3/10.", True),
+        ("Refill visit. Before the pump her pain was 8/10; now 7/10.", False),
+    ],
+)
+def test_continued_efficacy_from_a_refill_note(text: str, met: bool) -> None:
+    """Without a coded score on therapy, the refill note's own before/after numbers count."""
+    bundle = _without(load_fixture("refill-criteria-met.json"), "Observation/refill-ok-pain9")
+    topics, cards = _topics_and_cards(with_note(bundle, _note(text), AS_OF))
+    if met:
+        assert topics == {"criteria-met"}
+    else:
+        card = next(c for c in cards if c["source"]["topic"]["code"] == "continued-efficacy")
+        assert "a note states pain" in card["summary"] and "criteria-met" not in topics
+
+
+def test_continued_efficacy_without_the_note_is_missing() -> None:
+    bundle = _without(load_fixture("refill-criteria-met.json"), "Observation/refill-ok-pain9")
+    topics, _cards = _topics_and_cards(bundle)
+    assert "continued-efficacy" in topics
