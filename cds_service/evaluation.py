@@ -83,6 +83,21 @@ def _with_reasons(med: MedicationFact) -> Evidence:
     return replace(e, what=f"{e.what}: {reasons}", unstructured=med.reasons_unstructured)
 
 
+def _by_drug(meds: list[MedicationFact]) -> list[str]:
+    """One citation per drug (its latest order, with how many earlier ones): ten years of
+    monthly renewals are one line to a clinician, not a hundred."""
+    floor = dt.datetime.min.replace(tzinfo=dt.UTC)
+    by_label: dict[str, list[MedicationFact]] = {}
+    for med in meds:
+        by_label.setdefault(med.evidence.what.lower(), []).append(med)
+    cited = []
+    for orders in by_label.values():
+        latest = max(orders, key=lambda m: m.start or floor)
+        earlier = f" and {len(orders) - 1} earlier order(s)" if len(orders) > 1 else ""
+        cited.append(latest.evidence.cite() + earlier)
+    return cited
+
+
 def conservative_therapy(
     facts: ClinicalFacts, ctx: RequestContext, policy: Policy
 ) -> list[Finding]:
@@ -104,7 +119,7 @@ def conservative_therapy(
         evidence += [_with_reasons(m) for m in failed]
         reasons.update(r for m in failed for r in m.failure_reasons)
         if not failed:
-            tried = [m.evidence.cite() for m in groups[cls]]
+            tried = _by_drug(groups[cls])
             detail = (
                 f" ({'; '.join(tried)} on file without a documented failure reason)"
                 if tried
