@@ -395,3 +395,19 @@ def test_old_latest_pain_score_is_named_but_does_not_change_the_status() -> None
     assert efficacy.status == "met"
     assert any("355 days old" in note for note in efficacy.notes)
     assert evaluation.criteria_met
+
+
+def test_drugs_tried_without_a_failure_are_cited_once_each() -> None:
+    from dataclasses import replace
+
+    from cds_service.evaluation import _by_drug
+
+    def tried(ref: str, label: str) -> MedicationFact:
+        fact = med("systemic-opioid", ref, frozenset())
+        return replace(fact, evidence=replace(fact.evidence, what=label))
+
+    renewals = [tried(f"MedicationRequest/o{i}", "Oxycodone 5 MG Oral Tablet") for i in range(3)]
+    cited = _by_drug([*renewals, tried("MedicationRequest/f1", "Fentanyl patch")])
+    assert len(cited) == 2
+    assert any("Oxycodone" in c and "and 2 earlier order(s)" in c for c in cited)
+    assert any("Fentanyl" in c and "earlier" not in c for c in cited)
