@@ -531,6 +531,17 @@ def _recent_notes(facts: ClinicalFacts, days: int) -> list[NoteFact]:
     return facts.notes_between(end - dt.timedelta(days=days), end)
 
 
+def _hospice_care(facts: ClinicalFacts, days: int) -> list[ProcedureFact]:
+    """Hospice care under way, or given within the lookback (hospice means a prognosis of
+    six months or less)."""
+    since = end_of_day(facts.as_of) - dt.timedelta(days=days)
+    return [
+        p
+        for p in facts.completed_procedures("hospice-care")
+        if p.status == "in-progress" or (p.end or p.start or since) >= since
+    ]
+
+
 def _verify(criterion: str, headline: str, evidence: list[Evidence]) -> Finding:
     """A contraindication a note mentions but does not settle: never met, always verify."""
     return Finding(
@@ -554,6 +565,7 @@ def life_expectancy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -
     )
     notes = _recent_notes(facts, policy.settings["prognosisLookbackDays"])
     terminal = [d.evidence for d in facts.active_diagnoses("terminal-prognosis")]
+    terminal += [p.evidence for p in _hospice_care(facts, policy.settings["prognosisLookbackDays"])]
     terminal += [n.evidence for n in notes if n.asserts("TERMINAL")]
     if terminal:
         return [

@@ -58,6 +58,7 @@ PROCEDURE_CONCEPTS = (
     "refill-procedure",
     "psych-evaluation-procedure",
     "pump-removal",
+    "hospice-care",
 )
 MEDICATION_CLASSES = (
     "systemic-opioid",
