@@ -12,8 +12,8 @@ answered when the fixtures were added.
   excluded topics it already leaves out). Fixing the pending gaps only makes more
   expectations hold, so this test keeps passing through those fixes.
 - ``test_synthea_clinical_expectations`` asserts every expectation (pain type
-  included) and is marked xfail until the service maps SNOMED-coded cancers and
-  covers the missing opioids.
+  included): SNOMED-coded cancers are cancer pain, meperidine is a systemic opioid,
+  coded sepsis is cited as coded evidence.
 - The converter itself is tested on a small hand-made Synthea-style bundle.
 """
 
@@ -164,7 +164,6 @@ def test_synthea_replay(case: dict[str, Any], record_property: Any) -> None:
     assert "criteria-met" not in found
 
 
-@pytest.mark.xfail(strict=False, reason="issue 10: SNOMED fallback and drug coverage pending")
 @pytest.mark.parametrize("case", EXPECTATIONS, ids=_ids)
 def test_synthea_clinical_expectations(case: dict[str, Any]) -> None:
     response = _response(case)
