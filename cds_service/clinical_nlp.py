@@ -70,7 +70,18 @@ MAX_MATCHES_PER_NOTE = 500
 # per character (bench/notes_worst_case.py), so a call spends at most ~2.5 s reading notes.
 MAX_CALL_CHARS = 500_000
 SHORT_TEXT_CHARS = 300
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# Sentence ends: after . ! or ? and white space, but not after a title or abbreviation
+# ("Dr.", "est.", "approx.", "e.g.", "vs.") and not between a question and a one-word
+# answer that ends it ("Enrolled in hospice? No." is one statement; "Infected? No - ..."
+# goes on, and is split as before).
+_NOT_AN_END = "".join(
+    rf"(?<!\b{re.escape(abbreviation)})"
+    for abbreviation in ("Dr.", "dr.", "est.", "Est.", "approx.", "Approx.", "e.g.", "i.e.", "vs.")
+)
+SENTENCE_END = re.compile(
+    rf"(?:(?<=[.!]){_NOT_AN_END}|(?<=\?)(?!\s+(?:yes|no|none|negative|positive|n/a|y|n)\b\s*(?:[.,;]|$)))\s+",
+    re.I,
+)
 # Roughly spaCy's tokens: words (with inner ' or /, as in "h/o") and single punctuation marks.
 WORD = re.compile(r"[^\W_]+(?:['’/][^\W_]+)*|[^\w\s]")
 WHITESPACE = " \n\t\r\f\v\xa0"

@@ -149,3 +149,27 @@ def test_continued_efficacy_without_the_note_is_missing() -> None:
     bundle = _without(load_fixture("refill-criteria-met.json"), "Observation/refill-ok-pain9")
     topics, _cards = _topics_and_cards(bundle)
     assert "continued-efficacy" in topics
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "asserted"),
+    [
+        ("Enrolled in hospice? No.", "TERMINAL", False),
+        ("Pocket infection? no", "SITE_INFECTION", False),
+        ("Met with pt and wife, agreed to home hospice.", "TERMINAL", True),
+        ("Pt lives with husband, on home hospice.", "TERMINAL", True),
+    ],
+)
+def test_questions_answered_and_people_named(text: str, category: str, asserted: bool) -> None:
+    """A one-word answer settles its question; a spouse named is not the experiencer."""
+    assert READER.summarize(text).has(category) is asserted
+
+
+def test_abbreviations_do_not_end_sentences() -> None:
+    from cds_service.clinical_nlp import SENTENCE_END
+
+    assert SENTENCE_END.split("Seen by Dr. Fry. LE est. 3 months.") == [
+        "Seen by Dr. Fry.",
+        "LE est. 3 months.",
+    ]
+    assert len(SENTENCE_END.split("Infected? No - resolved. Next.")) == 3
