@@ -130,8 +130,8 @@ def test_without_the_note_the_trial_is_missing() -> None:
 @pytest.mark.parametrize(
     ("text", "met"),
     [
-        ("Refill visit. Before the pump her pain was 8/10; now 3/10.", True),
-        ("Refill visit. Before the pump her pain was 8/10; now 7/10.", False),
+        ("Refill visit. Since the pump, pain down from 8/10 to 3/10.", True),
+        ("Refill visit. Since the pump, pain down from 8/10 to 7/10.", False),
     ],
 )
 def test_continued_efficacy_from_a_refill_note(text: str, met: bool) -> None:

@@ -1,0 +1,210 @@
+"""A trial's pain response read from notes: the trial dev set replayed, and pinned cases.
+
+``tests/data/notes-dev/trial.jsonl`` holds notes written for this reader, in the corpus
+format (see ``tests/data/notes/README.md`` for the labels), across the styles the held-out
+split is known to use: labelled scales, VAS in mm, decimals, relief in words, spelled-out
+numbers, HTML and text tables, timelines, heavy abbreviations, SOAP and problem lists, long
+consults, and negatives (other procedures, planned or hypothetical trials, other people,
+unrelated scores). Each note is read as a hook call reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cds_service.clinical_nlp import default_note_reader
+from cds_service.note_reading import pain
+from cds_service.note_reading.pain import PainResponse, trial_response
+from cds_service.notes_eval import PREDICTORS, note_text
+from cds_service.resources import DATA_DIR
+
+with warnings.catch_warnings():  # the pattern parser, to check the patterns' shape
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import sre_constants as c
+    import sre_parse
+
+READER = default_note_reader()
+DEV = Path(__file__).resolve().parent.parent / "data" / "notes-dev" / "trial.jsonl"
+NOTES = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line]
+TOLERANCE = 5.0  # percentage points of pain reduction
+
+
+def _reduction(before: float | None, after: float | None, percent: float | None) -> float | None:
+    """The reduction the trial criterion computes: from the scores, else the stated relief."""
+    if before is not None and after is not None and before > 0:
+        return 100 * (before - after) / before
+    return percent
+
+
+def test_the_dev_set_is_big_and_balanced() -> None:
+    positives = sum(n["label"]["trial"] for n in NOTES)
+    assert len(NOTES) >= 60
+    assert 0.4 <= positives / len(NOTES) <= 0.6
+    assert len({n["id"] for n in NOTES}) == len(NOTES)
+
+
+@pytest.mark.parametrize("note", NOTES, ids=[n["id"] for n in NOTES])
+def test_dev_note(note: dict[str, Any]) -> None:
+    summary = READER.summarize(note_text(note))
+    label = note["label"]
+    assert PREDICTORS["trial"](summary) is label["trial"], note.get("why", note["text"][:80])
+    if not label["trial"]:
+        return
+    scale = 10.0 if label["scale"] == "vas_mm" else 1.0  # read on the 0-10 scale
+    if label["before"] is not None:
+        assert summary.pain_before == pytest.approx(label["before"] / scale, abs=0.05)
+        assert summary.pain_after == pytest.approx(label["after"] / scale, abs=0.05)
+    elif label["percent_relief"] is not None:
+        assert summary.percent_relief == pytest.approx(label["percent_relief"], abs=TOLERANCE)
+    expected = _reduction(label["before"], label["after"], label["percent_relief"])
+    read = _reduction(summary.pain_before, summary.pain_after, summary.percent_relief)
+    assert expected is not None and read is not None
+    assert abs(expected - read) <= TOLERANCE
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # ConText's scope runs over template lines: "Side effects: none" negated the relief.
+        (
+            "Percent relief after intrathecal trial: 75%\nSide effects: none",
+            PainResponse(None, None, 75),
+        ),
+        ("Pain 3/10 (pre-trial 8/10). Voided.", PainResponse(8, 3)),
+        ("s/p ITT (MSO4 0.25 mg). NRS 8 baseline, 3 at 4h.", PainResponse(8, 3)),
+        ("IT trial: NRS from 8 to 3.", PainResponse(8, 3)),
+        ("IT bolus: VAS 75 mm to 25 mm.", PainResponse(7.5, 2.5)),
+        ("VAS before intrathecal trial 70/100, after 20/100.", PainResponse(7, 2)),
+        ("IT trial, NRS 7.5 pre-trial, 2.5 at peak (6 h).", PainResponse(7.5, 2.5)),
+        ("After the intrathecal trial her pain went from an eight to a three.", PainResponse(8, 3)),
+        ("IT morphine 0.3 mg. Baseline 9, at 2 h 6, at 6 h 3, at 12 h 5.", PainResponse(9, 3)),
+        ("IT test dose - T0 NRS 7 | T+1h 6 | T+4h 2 | T+8h 3", PainResponse(7, 2)),
+        (
+            "Procedure | Pre | 1 h | 4 h | 8 h\nIT morphine 0.3 mg | 8 | 6 | 3 | 4",
+            PainResponse(8, 3),
+        ),
+        ("Following 0.3 mg intrathecal morphine: NRS 9 → 5 (1 h) → 2 (4 h).", PainResponse(9, 2)),
+        ("Post-bolus NRS dropped to 3 (from 8). IT hydromorphone.", PainResponse(8, 3)),
+        ("1. FBSS - s/p IT trial 5/2, pain ↓ from 8 to 3.\n2. OIC - senna.", PainResponse(8, 3)),
+        ("Following the intrathecal trial her pain was halved.", PainResponse(None, None, 50)),
+        ("Trial (IT morphine): pain reduced by two-thirds.", PainResponse(None, None, 67)),
+        ("IT trial with ziconotide: no meaningful relief.", PainResponse(None, None, 0)),
+        ("Minimal (<20%) relief after the IT morphine trial.", PainResponse(None, None, 20)),
+        (
+            "Patient reported relief of 70 percent after the intrathecal trial.",
+            PainResponse(None, None, 70),
+        ),
+        ("The IT injection took the pain away completely.", PainResponse(None, None, 100)),
+        # not this patient's drug-delivery trial result
+        ("SCS trial x7 days: NRS 8 -> 3.", PainResponse()),
+        ("Medial branch block L4-5: 80% relief for 6 hours.", PainResponse()),
+        ("Right stellate ganglion block: pain 8 -> 4.", PainResponse()),
+        ("Ketamine infusion x5 days: NRS from 9 to 5.", PainResponse()),
+        ("Caudal ESI 1/10: 60% relief x 3 weeks.", PainResponse()),
+        ("If the trial gives 50% relief we will implant.", PainResponse()),
+        ("Goal for the IT trial: from 8/10 to 4/10.", PainResponse()),
+        ("Did not achieve 50% pain relief.", PainResponse()),
+        ("IT trial postponed (INR 2.1). Pain 8/10 -> 7/10 this month.", PainResponse()),
+        ("His wife had an intrathecal trial and her pain went from 9 to 2.", PainResponse()),
+        ("Father had a pump; his pain went from 10 to 3.", PainResponse()),
+        ("ITB test dose for spasticity: Ashworth 4 -> 2 at 4 h.", PainResponse()),
+        ("Vitals: BP 138/82, HR 88 -> 72. Pain 7/10. IT trial tomorrow.", PainResponse()),
+        ("Pain 8/10 before starting methadone; now 4/10.", PainResponse()),
+        ("Trial of duloxetine 60 mg: pain 7 -> 5.", PainResponse()),
+        # a medication's stop reason is not a trial's 0% relief
+        ("No relief whatsoever", PainResponse()),
+    ],
+)
+def test_pinned(text: str, expected: PainResponse) -> None:
+    summary = READER.summarize(text)
+    if expected == PainResponse():  # no response (a lone baseline may still be read)
+        assert not PREDICTORS["trial"](summary)
+        return
+    assert (summary.pain_before, summary.pain_after, summary.percent_relief) == (
+        expected.before,
+        expected.after,
+        expected.percent_relief,
+    )
+
+
+def test_html_table_of_scores() -> None:
+    note = {
+        "format": "html",
+        "text": "<p>Intrathecal morphine trial 0.2 mg</p><table><tr><th>Time</th><th>NRS</th></tr>"
+        "<tr><td>Pre</td><td>8</td></tr><tr><td>2 h</td><td>5</td></tr>"
+        "<tr><td>4 h</td><td>3</td></tr></table>",
+    }
+    summary = READER.summarize(note_text(note))
+    assert (summary.pain_before, summary.pain_after) == (8, 3)
+
+
+def test_an_outcome_text_without_a_trial_phrase_still_counts() -> None:
+    """A trial procedure's own outcome text seldom names the trial."""
+    assert READER.summarize("Pain 8/10 -> 3/10.").pain_after == 3
+    assert READER.summarize("70% pain relief").percent_relief == 70
+
+
+def test_a_long_text_is_read_in_linear_time() -> None:
+    unit = "IT trial pre 8/10, post 3/10 at 4 h; SCS 60% relief. Pain 8 -> 3 (from 9) | T+1h 4 | "
+    text = (unit * (100_000 // len(unit) + 1))[:100_000]
+    started = time.process_time()
+    trial_response(text, [])
+    assert time.process_time() - started < 3.0
+
+
+def _unbounded_inside_a_repeat(tree: Any, inside: bool = False) -> bool:
+    """Whether a parsed pattern repeats something that itself repeats without bound."""
+    for op, av in tree:
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            _, high, sub = av
+            if inside and high == c.MAXREPEAT:
+                return True
+            children = [(sub, inside or high > 1)]
+        elif op == c.SUBPATTERN:
+            children = [(av[-1], inside)]
+        elif op == c.BRANCH:
+            children = [(branch, inside) for branch in av[1]]
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            children = [(av[1], inside)]
+        else:
+            children = []
+        if any(_unbounded_inside_a_repeat(child, within) for child, within in children):
+            return True
+    return False
+
+
+def test_no_pattern_nests_an_unbounded_repeat() -> None:
+    """Linear time: bounded gaps only, never a quantifier over an unbounded one."""
+    concept = json.loads((DATA_DIR / "note-concepts" / "trial.json").read_text(encoding="utf-8"))
+    patterns = [v.pattern for v in vars(pain).values() if isinstance(v, re.Pattern)]
+    patterns += [t["pattern"] for t in concept["targets"] if "pattern" in t]
+    assert len(patterns) > 30
+    for pattern in patterns:
+        assert not _unbounded_inside_a_repeat(sre_parse.parse(pattern, re.I)), pattern[:80]
+
+
+TOKENS = [
+    "IT trial", "SCS trial", "ESI", "pre", "post", "baseline", "at 4 h", "T+2h", "8/10", "3/10",
+    "70/100", "75 mm", "->", "→", "from", "to", "8", "3", "60%", "relief", "halved",
+    "two-thirds", "none", ":", ";", ",", "(", ")", "|", "\n", ". ", "if", "goal", "wife had",
+    "scheduled", "NRS", "VAS", "pain", "an eight", "out of ten", "0 h", "Ashworth",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=40).map(" ".join))
+def test_any_mix_of_pain_words_reads_in_range(text: str) -> None:
+    response = trial_response(text, [])
+    for score in (response.before, response.after):
+        assert score is None or 0 <= score <= 10
+    assert response.percent_relief is None or 0 <= response.percent_relief <= 100
+    assert response.after is None or response.before is not None
