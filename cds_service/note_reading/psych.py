@@ -1,8 +1,36 @@
-"""The conclusion of a psychological evaluation, from what a note asserts."""
+"""The conclusion of a psychological evaluation, from what a note asserts.
+
+The target categories come from ``data/note-concepts/psych.json``:
+
+- ``FAVORABLE_CANDIDATE``: the patient is cleared (from a psychological standpoint, by
+  psychology), a suitable / appropriate / favorable candidate, has no psychological
+  contraindication, is OK to proceed, has the green light, is recommended to proceed; also a
+  verdict in a slot ("Psych eval 3/3: cleared", "Candidacy: favorable", a "Cleared" table cell).
+- ``UNFAVORABLE_CANDIDATE`` and ``DEFERRAL``: a negative conclusion (a negation before a
+  favorable phrase, "poor candidate", "I cannot recommend", "clearance withheld", a psychological
+  contraindication), a deferral, a hold, a re-evaluation later, or a new evaluation required
+  before the pump (a newer event supersedes an older clearance).
+- ``PSYCH_UNSETTLED``: the question is still open: a clearance subject to a condition not yet met
+  ("cleared once her depression is treated", "only if abstinent"), an evaluation, clearance or
+  report still pending, scheduled or awaited, or no conclusion yet ("unable to render an
+  opinion", "inconclusive", "possibly", "unclear whether").
+- ``PSYCH_OTHER``: phrases that look favorable but are about someone or something else (a
+  clearance for an SCS or bariatric surgery, a cardiology or anesthesia clearance, a pain
+  physician's own "candidate from a pain standpoint", another person's clearance, hearsay, a
+  verdict about the trial response or an infection). They conclude nothing: being longer, they
+  take the place of the favorable phrase they contain.
+
+Negative and open cues that come before a favorable phrase ("not", "possibly", "once psych
+clears her") are targets of their own that stop where the favorable phrase starts, so both are
+read, and the rules here decide between them.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
+
+NEGATIVE = ("UNFAVORABLE_CANDIDATE", "DEFERRAL")
+OPEN = ("PSYCH_UNSETTLED",)
 
 
 class _Summary(Protocol):
@@ -15,11 +43,18 @@ class _Summary(Protocol):
 def candidacy(summary: _Summary) -> str | None:
     """'favorable', 'unfavorable', or None when the note states no clear conclusion.
 
-    A negative conclusion anywhere wins: a deferral or 'not a suitable candidate'
-    outweighs a favorable phrase elsewhere in the same note.
+    A negative conclusion anywhere wins: a deferral or 'not a suitable candidate' outweighs a
+    favorable phrase elsewhere in the same note. A negative phrase counts even when ConText
+    marks it negated, since its own negation ("I cannot recommend", "clearance not granted") is
+    what makes it negative; so does a negated favorable phrase. A favorable phrase counts only
+    when asserted (ConText: not negated, uncertain, hypothetical, historical or about family)
+    and when the note does not also leave the question open (a condition not yet met, an
+    evaluation or report still pending, no determination made): when in doubt, not favorable.
     """
-    if summary.has("UNFAVORABLE_CANDIDATE", "DEFERRAL") or "FAVORABLE_CANDIDATE" in summary.negated:
+    if summary.has(*NEGATIVE) or summary.negated & {*NEGATIVE, "FAVORABLE_CANDIDATE"}:
         return "unfavorable"
+    if summary.has(*OPEN):
+        return None
     if summary.has("FAVORABLE_CANDIDATE"):
         return "favorable"
     return None

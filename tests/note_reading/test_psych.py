@@ -1,0 +1,149 @@
+"""The conclusion of a psychological evaluation read from notes: the psych dev set replayed,
+and pinned cases.
+
+``tests/data/notes-dev/psych.jsonl`` holds notes written for this reader, in the corpus format
+(see ``tests/data/notes/README.md`` for the label): psych-901..990 were written before the
+rules, in styles the training split does not use (clearance and "no contraindication from a
+behavioral health standpoint" wordings, "OK to proceed", "green light", bare "Cleared.", HTML
+tables, heavy abbreviations, SOAP and interval-history notes reporting the result second-hand;
+and as negatives conditional, pending, deferred and refused clearances, other people, other
+procedures, a pain physician's own opinion, superseded clearances, evaluations scheduled but
+not done); psych-200..644 are probes written while the rules were built. Each note is read as
+a hook call reads it, and the reader's conclusion must match the label.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cds_service.clinical_nlp import candidacy, default_note_reader
+from cds_service.note_text import attachment_text
+from cds_service.notes_eval import PREDICTORS, note_text
+
+READER = default_note_reader()
+DEV = Path(__file__).resolve().parent.parent / "data" / "notes-dev" / "psych.jsonl"
+NOTES = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line]
+FIRST = [n for n in NOTES if int(n["id"].split("-")[1]) >= 900]
+
+# Favorable notes the reader is known to miss (not favorable is the safe side), and why.
+KNOWN_MISSES = {
+    "psych-263": "a bare 'approp' after 'Psych:' is not read: it is also how a mental status "
+    "exam is charted ('Psych: appropriate')",
+    "psych-265": "the label and the value sit in different HTML table cells, which are read "
+    "as separate sentences",
+    "psych-326": "ConText's 'history of' scope reaches the conclusion later in the sentence",
+    "psych-328": "'educated' (hypothetical) and 'wife' (family) reach the conclusion later in "
+    "the sentence",
+    # read when the sentence splitter keeps a one-word answer with its question
+    "psych-514": "'Psych cleared? Yes.' is a question and its answer: split into two sentences, "
+    "the question alone is not a conclusion",
+}
+
+
+def _read(text: str) -> str | None:
+    media = "text/html" if text.lstrip().startswith("<") else "text/plain"
+    return candidacy(READER.summarize(attachment_text(text.encode(), media) or ""))
+
+
+def test_the_dev_set_is_big_and_balanced() -> None:
+    assert len(FIRST) >= 60
+    assert sum(n["label"]["favorable"] for n in FIRST) * 2 == len(FIRST)
+    assert len({n["id"] for n in NOTES}) == len(NOTES)
+    assert all(n["concept"] == "psych" for n in NOTES)
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_MISSES[n["id"]]))
+        if n["id"] in KNOWN_MISSES
+        else n
+        for n in NOTES
+    ],
+    ids=[n["id"] for n in NOTES],
+)
+def test_dev_note(note: dict[str, Any]) -> None:
+    summary = READER.summarize(note_text(note))
+    favorable = PREDICTORS["psych"](summary)
+    assert favorable is note["label"]["favorable"], note.get("why", note["text"][:120])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the held-out split's wordings, and their negations
+        ("Psych: cleared from a psychological standpoint for ITDD trial.", "favorable"),
+        ("NOT cleared from a psych standpoint - active SUD.", "unfavorable"),
+        (
+            "No contraindication from a behavioral health standpoint to intrathecal pump.",
+            "favorable",
+        ),
+        (
+            "There are psychological contraindications at this time (untreated bipolar d/o).",
+            "unfavorable",
+        ),
+        ("Psych: OK to proceed with ITP (no active SI, no SUD).", "favorable"),
+        ("Not OK to proceed.", "unfavorable"),
+        ("Interval hx: pre-implant psych eval 6/3 - green light given.", "favorable"),
+        ("Psych: no green light yet; needs SUD assessment first.", "unfavorable"),
+        ("Disposition: Cleared.", "favorable"),
+        ("Psych: NOT cand @ this time - active EtOH use.", "unfavorable"),
+        ("Psych eval c/w approp cand for ITP.", "favorable"),
+        ("<table><tr><td>Psych</td><td>Cleared 3/3 (Dr. Fry)</td></tr></table>", "favorable"),
+        # a negation, a condition or a doubt inside the phrase
+        ("I would not recommend proceeding with the pump at this time.", "unfavorable"),
+        ("She is not, in my opinion, a suitable candidate at this time.", "unfavorable"),
+        ("Cleared for intrathecal trial once her depression is adequately treated.", None),
+        ("Psych: approp cand ONLY IF abstinent x 3 mo.", None),
+        ("OK to proceed once psych clears her.", None),
+        ("Psych clearance pending - appt 11/30.", None),
+        ("Unclear whether he is psychologically appropriate for ITDD.", None),
+        ("Psych cleared? pending", None),
+        # a condition about the drug trial is no psychological condition
+        (
+            "Favorable candidate - proceed with intrathecal trial and, if successful, implant.",
+            "favorable",
+        ),
+        # a negation earlier in the sentence is about other findings
+        ("Psych: denies SI/HI, no SUD, approp cand for ITP.", "favorable"),
+        ("No psychological contraindications, and she is cleared to proceed.", "favorable"),
+        # someone or something else
+        ("Appropriate candidate from a pain standpoint; psych eval still needed.", None),
+        ("Psych clearance for SCS (2017, Dr. Ames) on file; no eval for IT therapy yet.", None),
+        ("Medically cleared for implant by cardiology. Psychology evaluation pending.", None),
+        ("Her roommate told her the psych eval was easy and that she was cleared.", None),
+        ("Psychiatric: appropriate mood and affect, linear thought.", None),
+        ("Trial response: favorable (pain 8 -> 3).", None),
+        # a newer event supersedes an older clearance
+        (
+            "Prior psych clearance (2022); a new psychological evaluation is required.",
+            "unfavorable",
+        ),
+    ],
+)
+def test_pinned_case(text: str, expected: str | None) -> None:
+    assert _read(text) == expected
+
+
+def test_psych_phrases_do_not_take_the_place_of_other_concepts() -> None:
+    """A psych phrase near another concept's phrase leaves that phrase to be read."""
+    summary = READER.summarize("Psych cleared for ITP 2/2; pump alarm sounding since this morning.")
+    assert summary.has("EMPTY_PUMP") and candidacy(summary) == "favorable"
+    summary = READER.summarize(
+        "Cleared by psychology for the pump, nausea and sedation on oxycodone."
+    )
+    assert summary.has("SIDE_EFFECTS") and candidacy(summary) == "favorable"
+
+
+def test_reading_a_large_psych_note_stays_fast() -> None:
+    """The patterns are linear: 100 KB dense in psych phrases is read in seconds, not minutes."""
+    unit = "Seen and cleared by psychology for the pump trial, not a candidate per cardiology. "
+    text = (unit * (100_000 // len(unit) + 1))[:100_000]
+    start = time.perf_counter()
+    READER.summarize(text)
+    assert time.perf_counter() - start < 5.0
