@@ -147,3 +147,20 @@ def test_reading_a_large_psych_note_stays_fast() -> None:
     start = time.perf_counter()
     READER.summarize(text)
     assert time.perf_counter() - start < 5.0
+
+
+def test_psych_json_matches_its_generator(tmp_path: Any) -> None:
+    """psych.json is built by tools/note-concepts/build_psych.py; it must not drift."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "psych.json"
+    subprocess.run(
+        [sys.executable, str(root / "tools/note-concepts/build_psych.py"), str(out)],
+        check=True,
+        capture_output=True,
+    )
+    committed = root / "cds_service/data/note-concepts/psych.json"
+    assert out.read_text(encoding="utf-8") == committed.read_text(encoding="utf-8")
