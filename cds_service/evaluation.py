@@ -289,37 +289,57 @@ def _note_reduction(note: NoteFact) -> tuple[float, str] | None:
     return None
 
 
+def _latest_note_response(notes: list[NoteFact]) -> tuple[NoteFact, float, str] | None:
+    """The latest (non-psych) note stating a pain response: the note, reduction and wording."""
+    for note in reversed(notes):
+        if note.is_psych_note or not note.asserts(*TRIAL_NOTE_CATEGORIES):
+            continue
+        result = _note_reduction(note)
+        if result is not None:
+            return note, result[0], result[1]
+    return None
+
+
+def _note_response_finding(
+    criterion: str,
+    found: tuple[NoteFact, float, str],
+    policy: Policy,
+    label: str,
+    needed: str,
+    notes: tuple[str, ...] = (),
+) -> Finding:
+    """Met or not met on a response a note states; ``label`` prefixes the headline."""
+    note, reduction, how = found
+    evidence = (replace(note.evidence, what=f"{note.evidence.what}: {how}"),)
+    headline = f"{label} {reduction:.0f}%"
+    if policy.passes_threshold(reduction):
+        return Finding(criterion, MET, headline, evidence, notes=notes)
+    return Finding(
+        criterion,
+        NOT_MET,
+        f"{headline}, below {policy.threshold_text()}",
+        evidence,
+        (f"{needed} {policy.threshold_text()}",),
+        notes,
+    )
+
+
 def _trial_from_notes(facts: ClinicalFacts, policy: Policy) -> Finding | None:
     """A trial documented only in a note (no coded Procedure): the latest one with numbers.
 
     Its card says it came from an unstructured note; without numbers a note is no trial.
     """
-    for note in reversed(facts.notes):
-        if note.is_psych_note or not note.asserts(*TRIAL_NOTE_CATEGORIES):
-            continue
-        result = _note_reduction(note)
-        if result is None:
-            continue
-        reduction, how = result
-        evidence = (replace(note.evidence, what=f"{note.evidence.what}: trial, {how}"),)
-        origin = ("The trial is documented only in a note (no coded procedure).",)
-        if policy.passes_threshold(reduction):
-            return Finding(
-                "trial-response",
-                MET,
-                f"trial in a note reduced pain by {reduction:.0f}%",
-                evidence,
-                notes=origin,
-            )
-        return Finding(
-            "trial-response",
-            NOT_MET,
-            f"trial in a note reduced pain by {reduction:.0f}%, below {policy.threshold_text()}",
-            evidence,
-            (f"a trial with pain reduction {policy.threshold_text()}",),
-            origin,
-        )
-    return None
+    found = _latest_note_response(list(facts.notes))
+    if found is None:
+        return None
+    return _note_response_finding(
+        "trial-response",
+        found,
+        policy,
+        "trial in a note reduced pain by",
+        "a trial with pain reduction",
+        ("The trial is documented only in a note (no coded procedure).",),
+    )
 
 
 def trial_response(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> list[Finding]:
@@ -413,31 +433,21 @@ def _efficacy_from_notes(
     facts: ClinicalFacts, since: dt.datetime | None, policy: Policy
 ) -> Finding | None:
     """Without coded scores: the latest recent note (on therapy) stating the pain response."""
-    for note in reversed(_recent_notes(facts, EFFICACY_NOTE_DAYS)):
-        if (since is not None and (note.when is None or note.when < since)) or note.is_psych_note:
-            continue
-        if not note.asserts(*TRIAL_NOTE_CATEGORIES):
-            continue
-        result = _note_reduction(note)
-        if result is None:
-            continue
-        reduction, how = result
-        evidence = (replace(note.evidence, what=f"{note.evidence.what}: {how}"),)
-        if policy.passes_threshold(reduction):
-            return Finding(
-                "continued-efficacy",
-                MET,
-                f"a note states pain {reduction:.0f}% below baseline on intrathecal therapy",
-                evidence,
-            )
-        return Finding(
-            "continued-efficacy",
-            NOT_MET,
-            f"a note states pain {reduction:.0f}% below baseline, below {policy.threshold_text()}",
-            evidence,
-            (f"pain reduction {policy.threshold_text()} maintained on intrathecal therapy",),
-        )
-    return None
+    on_therapy = [
+        n
+        for n in _recent_notes(facts, EFFICACY_NOTE_DAYS)
+        if since is None or (n.when is not None and n.when >= since)
+    ]
+    found = _latest_note_response(on_therapy)
+    if found is None:
+        return None
+    return _note_response_finding(
+        "continued-efficacy",
+        found,
+        policy,
+        "a note states pain below baseline on intrathecal therapy by",
+        "pain reduction maintained on intrathecal therapy",
+    )
 
 
 def continued_efficacy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> list[Finding]:

@@ -39,9 +39,6 @@ KNOWN_MISSES = {
     "psych-326": "ConText's 'history of' scope reaches the conclusion later in the sentence",
     "psych-328": "'educated' (hypothetical) and 'wife' (family) reach the conclusion later in "
     "the sentence",
-    # read when the sentence splitter keeps a one-word answer with its question
-    "psych-514": "'Psych cleared? Yes.' is a question and its answer: split into two sentences, "
-    "the question alone is not a conclusion",
 }
 
 
