@@ -722,12 +722,12 @@ def empty_pump(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> lis
     refills = _refills(facts)
     last = refills[-1] if refills else None
     since = last.start if last is not None else None
-    reported = [
-        n.evidence
+    since_last = [
+        n
         for n in _recent_notes(facts, policy.settings["recentNoteDays"])
-        if n.asserts("EMPTY_PUMP", "MISSED_REFILL")
-        and (since is None or (n.when and n.when >= since))
+        if since is None or (n.when and n.when >= since)
     ]
+    reported = [n.evidence for n in since_last if n.asserts("EMPTY_PUMP", "MISSED_REFILL")]
     if reported:
         return [
             Finding(
@@ -738,12 +738,7 @@ def empty_pump(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> lis
                 notes=(EMPTY_PUMP_ADVICE,),
             )
         ]
-    unsure = [
-        n.evidence
-        for n in _recent_notes(facts, policy.settings["recentNoteDays"])
-        if n.unsure("EMPTY_PUMP", "MISSED_REFILL")
-        and (since is None or (n.when and n.when >= since))
-    ]
+    unsure = [n.evidence for n in since_last if n.unsure("EMPTY_PUMP", "MISSED_REFILL")]
     if unsure:
         return [_verify("empty-pump", "a note may report an empty pump or missed refill", unsure)]
     if last is None or since is None:
