@@ -324,7 +324,7 @@ class _GatedConnectionMixin:
                 raise BlockedAddressError(
                     cast(HTTPConnection, self), "the host resolves to a non-public address"
                 )
-        return [info for info in infos if info]
+        return infos
 
     def _new_conn(self) -> socket.socket:
         error: OSError | None = None
@@ -343,10 +343,7 @@ class _GatedConnectionMixin:
                 error = exc
                 continue
             self._gate_sock = sock
-            scope = _current_scope.get()
-            if scope is not None:
-                scope.adopt(sock)
-                self._gate_scope = scope
+            self._join_current_scope()
             return sock
         if isinstance(error, TimeoutError | socket.timeout):
             raise urllib3.exceptions.ConnectTimeoutError(
@@ -362,12 +359,16 @@ class _GatedConnectionMixin:
             raise TokenOriginError(
                 cast(HTTPConnection, self), "the bearer token may not be sent to this origin"
             )
+        self._join_current_scope()
+
+    def _join_current_scope(self) -> None:
+        """Hand this connection's socket to the call now using it (a pooled one moves on)."""
         scope = _current_scope.get()
-        if self._gate_sock is not None and scope is not None and scope is not self._gate_scope:
-            if self._gate_scope is not None:
-                self._gate_scope.release(self._gate_sock)
-            scope.adopt(self._gate_sock)
-            self._gate_scope = scope
+        if self._gate_sock is None or scope is None or scope is self._gate_scope:
+            return
+        self._leave_scope()
+        scope.adopt(self._gate_sock)
+        self._gate_scope = scope
 
     def _leave_scope(self) -> None:
         if self._gate_scope is not None and self._gate_sock is not None:
