@@ -184,10 +184,7 @@ class ReadingPlan:
     chunks: tuple[str, ...]
     complete: bool
     # The section kind each chunk was written under (None: the patient's current care).
-    sections: tuple[str | None, ...] = ()
-
-    def section_of(self, index: int) -> str | None:
-        return self.sections[index] if index < len(self.sections) else None
+    sections: tuple[str | None, ...]
 
 
 class NoteReader:
@@ -349,11 +346,11 @@ class NoteReader:
         complete = plan.complete
         mentions: list[Mention] = []
         offset = 0
-        for index, chunk in enumerate(plan.chunks):
+        for chunk, section in zip(plan.chunks, plan.sections, strict=True):
             if budget is not None and budget.expired:
                 complete = False
                 break
-            mentions += _in_section(self._chunk_mentions(chunk, offset), plan.section_of(index))
+            mentions += _in_section(self._chunk_mentions(chunk, offset), section)
             offset += len(chunk) + 1
         summary = _summary(" ".join(plan.chunks), mentions)
         return summary if complete else replace(summary, complete=False)
