@@ -303,10 +303,6 @@ def _match_kind(code: CodedText, concepts: Mapping[str, str]) -> dict[str, bool]
     return {"unstructured": by_name and not code.codings, "by_name": by_name and bool(code.codings)}
 
 
-def _day(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value else None
-
-
 def _after_as_of(when: dt.datetime | None, cutoff: dt.datetime) -> bool:
     return when is not None and when > cutoff
 
@@ -350,8 +346,9 @@ def _diagnoses(
                 active=_condition_active(condition, cutoff),
                 evidence=Evidence(
                     f"Condition/{condition.id}",
-                    record_day(condition.onsetDateTime, condition.onsetPeriod)
-                    or record_day(condition.recordedDate),
+                    record_day(
+                        condition.onsetDateTime, condition.onsetPeriod, condition.recordedDate
+                    ),
                     code.label(),
                     **_match_kind(code, concepts),
                 ),
