@@ -267,13 +267,15 @@ def _trial_result(
     return None
 
 
-# Note concepts that can carry a trial's response; a note naming none of them is not read.
+# Note concepts that can carry a trial's response (data/note-concepts/trial.json); a note
+# naming none of them is not read for one.
 TRIAL_NOTE_CATEGORIES = (
+    "DRUG_TRIAL",
     "PAIN_SCORE",
     "PAIN_CHANGE",
+    "PAIN_TABLE_CELL",
     "PERCENT_RELIEF",
     "TRIAL_SUCCESS",
-    "TRIAL_DONE",
 )
 
 

@@ -173,3 +173,12 @@ def test_abbreviations_do_not_end_sentences() -> None:
         "LE est. 3 months.",
     ]
     assert len(SENTENCE_END.split("Infected? No - resolved. Next.")) == 3
+
+
+def test_trial_note_categories_exist_in_the_note_concepts() -> None:
+    """The pre-check may only name categories the trial reader defines (a typo reads nothing)."""
+    from cds_service.clinical_nlp import load_note_concepts
+    from cds_service.evaluation import TRIAL_NOTE_CATEGORIES
+
+    defined = {t["category"] for t in load_note_concepts()["targets"]}
+    assert set(TRIAL_NOTE_CATEGORIES) <= defined
