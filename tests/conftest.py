@@ -23,6 +23,13 @@ AS_OF = dt.date(2026, 11, 21)
 SIGN, SELECT = "itdd-order-sign", "itdd-order-select"
 
 
+def card_topics() -> set[str]:
+    """Every topic a card can carry: the catalogue's criteria (criteria-met included)."""
+    from cds_service.catalogue import default_catalogue
+
+    return set(default_catalogue().criteria)
+
+
 def free_port() -> int:
     """A loopback port nobody is listening on right now."""
     import socket

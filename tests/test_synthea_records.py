@@ -34,26 +34,20 @@ from typing import Any
 import pytest
 
 from cds_service.cli import main
-from tests.conftest import FIXTURES, ROOT, TEST_DATA, assert_valid_response, topics
+from tests.conftest import (
+    FIXTURES,
+    ROOT,
+    TEST_DATA,
+    assert_valid_response,
+    card_topics,
+    topics,
+)
 
 SYNTHEA = FIXTURES / "synthea"
 EXPECTATIONS: list[dict[str, Any]] = json.loads(
     (TEST_DATA / "synthea_expectations.json").read_text(encoding="utf-8")
 )
-KNOWN_TOPICS = {
-    "conservative-therapy",
-    "psych-evaluation",
-    "trial-response",
-    "continued-efficacy",
-    "life-expectancy",
-    "active-infection",
-    "coagulopathy",
-    "monitoring-adherence",
-    "dose-range",
-    "empty-pump",
-    "evidence-caveat",
-    "criteria-met",
-}
+KNOWN_TOPICS = card_topics()
 REQUEST_LINE = re.compile(r"_Request: (\w+) \(([\w-]+) pain\)")
 ORDER_CODES = {"62362": "implant", "95991": "refill"}
 
