@@ -19,6 +19,8 @@ from cds_service.config import Settings
 from cds_service.errors import ConfigurationError
 
 EXIT_USAGE, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4
+# The note corpus: tuned on (train), first held-out set now tuned on (dev), held out (test).
+CORPUS_SPLITS = ("train", "dev", "test")
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")
 
 
@@ -101,10 +103,13 @@ def _parser() -> argparse.ArgumentParser:
         "--corpus",
         type=Path,
         default=Path(__file__).resolve().parent.parent / "tests" / "data" / "notes",
-        help="folder with train.jsonl and test.jsonl (default: the repository's)",
+        help="folder with train.jsonl, dev.jsonl and test.jsonl (default: the repository's)",
     )
     notes.add_argument(
-        "--split", choices=("train", "test", "all"), default="all", help="which split to report"
+        "--split",
+        choices=(*CORPUS_SPLITS, "all"),
+        default="all",
+        help="which split to report (test is the held-out one)",
     )
     notes.add_argument(
         "--show-errors", action="store_true", help="list the ids of misses and false alarms"
@@ -331,7 +336,7 @@ def _notes_eval(args: argparse.Namespace) -> int:
     from cds_service.hook_handler import HookHandler
     from cds_service.replay import request_from_bundle
 
-    splits = ("train", "test") if args.split == "all" else (args.split,)
+    splits = CORPUS_SPLITS if args.split == "all" else (args.split,)
     corpora = {}
     for split in splits:
         path = args.corpus / f"{split}.jsonl"

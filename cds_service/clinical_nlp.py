@@ -35,7 +35,7 @@ from cds_service.errors import ConfigurationError
 from cds_service.note_reading import pain, prognosis
 from cds_service.note_reading.mention import Mention
 from cds_service.note_reading.psych import candidacy as candidacy  # re-exported
-from cds_service.note_text import SEGMENT_BREAK
+from cds_service.note_text import CELL_PAIR, SEGMENT_BREAK
 from cds_service.resources import DATA_DIR, load_validated
 
 # medspaCy's token matcher is empty (we use phrases and regexes); spaCy warns about it per document.
@@ -67,7 +67,9 @@ MAX_MATCHES_PER_CHUNK = 16
 MAX_MATCHES_PER_NOTE = 500
 # Suggested ReadingBudget for one hook call: five notes at the per-note cap, or hundreds of
 # ordinary ones. Text built to make the most pipeline work within the caps costs about 5 µs
-# per character (bench/notes_worst_case.py), so a call spends at most ~2.5 s reading notes.
+# per character (bench/notes_worst_case.py), so a call spends at most ~2.5 s reading notes; a
+# chunk whose concern cues no pattern settled is read once more for them (note-concerns.json),
+# which can double that for text built so, and the call's deadline still stops the reading.
 MAX_CALL_CHARS = 500_000
 SHORT_TEXT_CHARS = 300
 # Sentence ends: after . ! or ? and white space, but not after a title or abbreviation
@@ -81,6 +83,10 @@ _NOT_AN_END = "".join(
 SENTENCE_END = re.compile(
     rf"(?:(?<=[.!]){_NOT_AN_END}|(?<=\?)(?!\s+(?:yes|no|none|negative|positive|n/a|y|n)\b\s*(?:[.,;]|$)))\s+",
     re.I,
+)
+# A label/value table row as the HTML reader writes it (see note_text.CELL_PAIR).
+CELL_PAIR_ROW = re.compile(
+    f"(?P<label>[^{SEGMENT_BREAK}{CELL_PAIR}]*){CELL_PAIR}(?P<value>[^{SEGMENT_BREAK}{CELL_PAIR}]*)"
 )
 # Roughly spaCy's tokens: words (with inner ' or /, as in "h/o") and single punctuation marks.
 WORD = re.compile(r"[^\W_]+(?:['’/][^\W_]+)*|[^\w\s]")
@@ -187,53 +193,101 @@ class ReadingPlan:
     sections: tuple[str | None, ...]
 
 
+def _pipeline(targets: list[dict[str, Any]], document: dict[str, Any]) -> tuple[Any, list[Any]]:
+    """A medspaCy pipeline matching ``targets``, with ConText's defaults and our rules.
+
+    Returns the pipeline and the ConText rules it holds (their first words bound the work
+    of one chunk).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import medspacy
+        from medspacy.context import ConTextRule
+        from medspacy.ner import TargetRule
+
+        nlp = medspacy.load(medspacy_enable=["medspacy_target_matcher"])
+        nlp.add_pipe("sentencizer", first=True)
+        matcher = nlp.get_pipe("medspacy_target_matcher")
+        for target in targets:
+            rules = [
+                TargetRule(literal, target["category"]) for literal in target.get("literals", [])
+            ]
+            if "pattern" in target:
+                rules.append(
+                    TargetRule(
+                        target["category"].lower(), target["category"], pattern=target["pattern"]
+                    )
+                )
+            matcher.add(rules)
+        context = nlp.add_pipe("medspacy_context", config={"rules": None})
+        dropped = {literal.lower() for literal in document["dropDefaultRules"]}
+        defaults = [
+            r
+            for r in ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH)
+            if r.literal.lower() not in dropped
+        ]
+        ours = [
+            ConTextRule(
+                r["literal"],
+                r["category"],
+                direction=r["direction"],
+                pattern=r.get("pattern"),
+                max_scope=r.get("maxScope"),
+            )
+            for r in document["contextRules"]
+        ]
+        context.add(defaults)
+        context.add(ours)
+    return nlp, [*defaults, *ours]
+
+
+@dataclass(frozen=True)
+class _Concern:
+    """One concern cue: the category it makes uncertain and those that settle its sentence."""
+
+    category: str
+    concern_for: str
+    settled_by: frozenset[str]
+    regex: re.Pattern[str]
+
+    @classmethod
+    def of(cls, entry: dict[str, Any]) -> _Concern:
+        return cls(
+            entry["category"],
+            entry["concernFor"],
+            frozenset(entry["settledBy"]),
+            re.compile(entry["pattern"]),
+        )
+
+
 class NoteReader:
     """The medspaCy pipeline with this project's concepts; thread-safe for reading."""
 
     def __init__(self, document: dict[str, Any]):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import medspacy
-            from medspacy.context import ConTextRule
-            from medspacy.ner import TargetRule
-
-            nlp = medspacy.load(medspacy_enable=["medspacy_target_matcher"])
-            nlp.add_pipe("sentencizer", first=True)
-            matcher = nlp.get_pipe("medspacy_target_matcher")
-            for target in document["targets"]:
-                rules = [TargetRule(literal, target["category"]) for literal in target["literals"]]
-                if "pattern" in target:
-                    rules.append(
-                        TargetRule(
-                            target["category"].lower(),
-                            target["category"],
-                            pattern=target["pattern"],
-                        )
-                    )
-                matcher.add(rules)
-            context = nlp.add_pipe("medspacy_context", config={"rules": None})
-            dropped = {literal.lower() for literal in document["dropDefaultRules"]}
-            defaults = [
-                r
-                for r in ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH)
-                if r.literal.lower() not in dropped
-            ]
-            ours = [
-                ConTextRule(r["literal"], r["category"], direction=r["direction"])
-                for r in document["contextRules"]
-            ]
-            context.add(defaults)
-            context.add(ours)
-        self._nlp = nlp
+        concerns = document.get("concerns", [])
+        self._nlp, rules = _pipeline(document["targets"], document)
+        # Concern cues run in a pipeline of their own: as targets beside the concept
+        # patterns they would compete with them for the same words (spaCy entities cannot
+        # overlap), and they are read only in sentences the concept patterns left unsettled.
+        self._concern_nlp = _pipeline(concerns, document)[0] if concerns else None
         # spaCy does not document its pipelines as thread-safe (the tokenizer cache and the
         # vocabulary grow as new words are seen), and under the GIL a lock costs no
         # parallelism; it is held for one bounded chunk at a time, so threads interleave.
         self._lock = threading.Lock()
         self.version: str = document["version"]
-        self._targets = _target_regex(document["targets"])
-        self._cue_words = _cue_words([*defaults, *ours])
+        self._targets = _target_regex([*document["targets"], *concerns])
+        self._cue_words = _cue_words(rules)
+        # Words that start a modifier reaching forward: in a table label they would run on
+        # into the value cell, so such a label/value pair is not read as one statement.
+        self._forward_cue_words = _cue_words(
+            r for r in rules if r.direction in ("FORWARD", "BIDIRECTIONAL")
+        )
+        self._concerns = tuple(_Concern.of(c) for c in concerns)
         self._by_category = {
-            category: _target_regex([t for t in document["targets"] if t["category"] == category])
+            category: _target_regex(
+                [t for t in document["targets"] if t["category"] == category]
+                + [c for c in concerns if c["concernFor"] == category]
+            )
             for category in {t["category"] for t in document["targets"]}
         }
         # Keyed by text alone: it caches only budget-free reads, which depend on nothing else.
@@ -295,7 +349,7 @@ class NoteReader:
         Section headers ("Family history:", "PMH:", "Assessment:") start a new block, so no
         chunk spans two sections, and each unit carries the kind of section it is under.
         """
-        blocks = list(_sections(text.split(SEGMENT_BREAK)))
+        blocks = list(_sections(self._pairs_read(text).split(SEGMENT_BREAK)))
         for number, (block, section) in enumerate(blocks):
             sentences = SENTENCE_END.split(block)
             for index, sentence in enumerate(sentences):
@@ -303,6 +357,21 @@ class NoteReader:
                 if self._targets.search(sentence):
                     for unit in self._sentence_units(sentence, number, tail):
                         yield unit if unit is None else replace(unit, section=section)
+
+    def _pairs_read(self, text: str) -> str:
+        """Each label/value cell pair as "label: value", or as two segments when the label
+        holds a word starting a forward-reaching ConText modifier ("Denies nausea"), whose
+        scope would run on into the value."""
+        if CELL_PAIR not in text:
+            return text
+        return CELL_PAIR_ROW.sub(self._pair, text)
+
+    def _pair(self, row: re.Match[str]) -> str:
+        label, value = row.group("label"), row.group("value")
+        words = {m.group().lower() for m in WORD.finditer(label)}
+        if words & self._forward_cue_words:
+            return f"{label}{SEGMENT_BREAK}{value}"
+        return f"{label} {value}" if label.rstrip().endswith((":", "-")) else f"{label}: {value}"
 
     def _sentence_units(self, sentence: str, block: int, tail: bool) -> Iterator[_Unit | None]:
         """One unit for a sentence within the caps, else its pieces (each alone) after a None."""
@@ -350,14 +419,15 @@ class NoteReader:
             if budget is not None and budget.expired:
                 complete = False
                 break
-            mentions += _in_section(self._chunk_mentions(chunk, offset), section)
+            found = _in_section(self._chunk_mentions(chunk, offset), section)
+            mentions += found + self._concern_mentions(chunk, offset, section, found)
             offset += len(chunk) + 1
         summary = _summary(" ".join(plan.chunks), mentions)
         return summary if complete else replace(summary, complete=False)
 
-    def _chunk_mentions(self, chunk: str, offset: int) -> list[Mention]:
+    def _chunk_mentions(self, chunk: str, offset: int, nlp: Any = None) -> list[Mention]:
         """The targets of one chunk with their ConText flags, at offsets in the joined text."""
-        doc = self._run_pipeline(chunk)
+        doc = self._run_pipeline(chunk, nlp)
         return [
             Mention(
                 ent.label_,
@@ -372,10 +442,44 @@ class NoteReader:
             for ent in doc.ents
         ]
 
-    def _run_pipeline(self, chunk: str) -> Any:
+    def _concern_mentions(
+        self, chunk: str, offset: int, section: str | None, found: list[Mention]
+    ) -> list[Mention]:
+        """Concern cues about the patient now in sentences no concept pattern settled.
+
+        Each becomes an uncertain mention of the category it is a concern for, so the
+        criterion reads "could not be fully checked — verify": the safety asymmetry for
+        contraindications the patterns cannot classify. A cue ConText calls negated,
+        hypothetical, historical or about someone else is dropped, like any mention.
+        """
+        if self._concern_nlp is None:
+            return []
+        ends = [m.end() for m in SENTENCE_END.finditer(chunk)] + [len(chunk)]
+        settled = {(bisect_left(ends, m.start - offset + 1), m.category) for m in found}
+        # The pipeline runs only when some cue lies in a sentence no pattern settled, so
+        # a chunk dense in concept phrases costs no second pass.
+        if not any(
+            not any((bisect_left(ends, hit.start() + 1), c) in settled for c in concern.settled_by)
+            for concern in self._concerns
+            for hit in concern.regex.finditer(chunk)
+        ):
+            return []
+        by_category = {c.category: c for c in self._concerns}
+        cues = []
+        for mention in _in_section(self._chunk_mentions(chunk, offset, self._concern_nlp), section):
+            concern = by_category[mention.category]
+            sentence = bisect_left(ends, mention.start - offset + 1)
+            if any((sentence, c) in settled for c in concern.settled_by):
+                continue
+            if mention.negated or mention.hypothetical or mention.historical or mention.family:
+                continue
+            cues.append(replace(mention, category=concern.concern_for, uncertain=True))
+        return cues
+
+    def _run_pipeline(self, chunk: str, nlp: Any = None) -> Any:
         """The one place text reaches spaCy: one bounded chunk per lock hold."""
         with self._lock:
-            return self._nlp(chunk)
+            return (nlp or self._nlp)(chunk)
 
 
 # Section headers at the start of a line, a block or a sentence. Only two kinds change how a
@@ -538,7 +642,7 @@ def _target_regex(targets: list[dict[str, Any]]) -> re.Pattern[str]:
     the literals' first characters rejects most positions in one step, and the literals are
     grouped by their leading characters so a position tries only those that could match.
     """
-    literals = {lit.lower() for t in targets for lit in t["literals"]}
+    literals = {lit.lower() for t in targets for lit in t.get("literals", [])}
     first = "".join(sorted({re.escape(lit[0]) for lit in literals}))
     parts = [rf"(?<![a-z])(?=[{first}])(?:{_alternation(literals)})(?![a-z])"] if literals else []
     parts += [f"(?:{t['pattern'].removeprefix('(?i)')})" for t in targets if "pattern" in t]
@@ -574,9 +678,12 @@ def failure_reasons(summary: NoteSummary) -> frozenset[str]:
 
 
 NOTE_CONCEPTS_DIR = DATA_DIR / "note-concepts"
+NOTE_CONCERNS = DATA_DIR / "note-concerns.json"
 
 
-def load_note_concepts(folder: Path = NOTE_CONCEPTS_DIR) -> dict[str, Any]:
+def load_note_concepts(
+    folder: Path = NOTE_CONCEPTS_DIR, concerns_path: Path = NOTE_CONCERNS
+) -> dict[str, Any]:
     """``common.json`` plus one file per concept, each validated, merged into one document.
 
     One file per concept keeps each concept's phrases, patterns and the ConText rules it
@@ -597,7 +704,22 @@ def load_note_concepts(folder: Path = NOTE_CONCEPTS_DIR) -> dict[str, Any]:
                 )
         document["targets"] += concept["targets"]
         document["contextRules"] += concept["contextRules"]
+    document["concerns"] = _concerns(concerns_path, set(categories))
     return document
+
+
+def _concerns(path: Path, categories: set[str]) -> list[dict[str, Any]]:
+    """The concern cues, each naming only categories the concept files define."""
+    concerns: list[dict[str, Any]] = load_validated(path, "note-concerns.schema.json")["concerns"]
+    seen: set[str] = set()
+    for concern in concerns:
+        named = {concern["concernFor"], *concern["settledBy"]}
+        if unknown := sorted(named - categories):
+            raise ConfigurationError(f"{path.name}: {concern['category']} names unknown {unknown}")
+        if concern["category"] in seen | categories:
+            raise ConfigurationError(f"{path.name}: category {concern['category']} is repeated")
+        seen.add(concern["category"])
+    return concerns
 
 
 @cache

@@ -4,7 +4,12 @@ HTML is parsed by libxml2 (through lxml) in one linear pass with recovery on, no
 and no tree: a hostile attachment (unclosed tags, ``<![`` runs, deep nesting, huge
 attributes) gives text or an empty string, never an exception or super-linear time.
 Structural breaks (blocks, ``<br>``, list items, table rows and cells) become
-``SEGMENT_BREAK`` so the note reader never lets one sentence run across them.
+``SEGMENT_BREAK`` so the note reader never lets one sentence run across them. A table row
+of exactly two plain cells is a label and its value ("Prognosis | weeks", "Infection
+screen | Negative"): it is written ``label CELL_PAIR value`` so the reader can read it as
+one statement "label: value" — unless the label holds words that would reach into the
+value ("Denies nausea | Pump alarm sounded"), which the reader, knowing its ConText cue
+words, keeps apart. Any other row keeps each cell apart.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ MAX_NOTE_BYTES = 1_000_000
 # U+2029 PARAGRAPH SEPARATOR: whitespace to every str method, and a hard sentence break to the
 # note reader. Plain newlines are not breaks (plain-text notes wrap lines mid-sentence).
 SEGMENT_BREAK = "\u2029"
+# U+2028 LINE SEPARATOR (also whitespace to str methods): between the two cells of a
+# label/value table row.
+CELL_PAIR = "\u2028"
 SKIPPED_TAGS = frozenset({"script", "style", "template"})
 BREAK_TAGS = frozenset(
     {
@@ -39,6 +47,11 @@ class _TextTarget:
     def __init__(self) -> None:
         self.parts: list[str] = []
         self._skip_depth = 0
+        # Where the open table row's text starts in ``parts`` and how many cells it has
+        # opened; None outside a row, or once the row is not a plain label/value pair.
+        self._row_start: int | None = None
+        self._row_cells = 0
+        self._row_headers = 0
 
     def start(self, tag: str | bytes, attrib: dict[str | bytes, str | bytes]) -> None:
         """Open an element: a break before blocks and cells, or start skipping script/style."""
@@ -47,13 +60,16 @@ class _TextTarget:
             self._skip_depth += 1
         elif name in BREAK_TAGS:
             self._break()
+            self._open_row_part(name)
 
     def end(self, tag: str | bytes) -> None:
         """Close an element: a break after blocks and cells, so neighbours never run together."""
         if self._skip_depth:
             self._skip_depth -= 1
-        elif _name(tag) in BREAK_TAGS:
+        elif (name := _name(tag)) in BREAK_TAGS:
             self._break()
+            if name == "tr":
+                self._close_row()
 
     def data(self, data: str | bytes) -> None:
         """Text content, unless inside script, style or template."""
@@ -66,6 +82,34 @@ class _TextTarget:
     def close(self) -> str:
         """The text gathered so far (also called by us when the parser gives up)."""
         return "".join(self.parts)
+
+    def _open_row_part(self, name: str) -> None:
+        """Track a table row's cells; a nested row or table makes the row not a pair."""
+        if name == "tr":
+            self._row_start = None if self._row_start is not None else len(self.parts)
+            self._row_cells = self._row_headers = 0
+        elif name in ("td", "th") and self._row_start is not None:
+            self._row_cells += 1
+            self._row_headers += name == "th"
+        elif name == "table":
+            self._row_start = None
+
+    def _close_row(self) -> None:
+        """Write a closed two-cell row as ``label CELL_PAIR value`` in one segment.
+
+        Only rows whose two cells hold one piece of text each (a cell with its own blocks,
+        a list or paragraphs, is not a plain value), that are not a row of column headers
+        (two <th>), and whose first cell is a label, not a number: "2.6 | 0.0" under
+        "Exp vol | Asp vol" is a record of two values.
+        """
+        start, self._row_start = self._row_start, None
+        if start is None or self._row_cells != 2 or self._row_headers == 2:
+            return
+        texts = [t.strip() for t in "".join(self.parts[start:]).split(SEGMENT_BREAK)]
+        texts = [t for t in texts if t]
+        if len(texts) != 2 or not any(c.isalpha() for c in texts[0]):
+            return
+        self.parts[start:] = [texts[0], CELL_PAIR, texts[1], SEGMENT_BREAK]
 
     def _break(self) -> None:
         """One break between texts; runs of empty blocks (deep nesting) add no more."""

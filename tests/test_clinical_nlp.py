@@ -172,25 +172,27 @@ ADVERSARIAL = {
 
 
 class PipelineSpy:
-    """Records every chunk of text that reaches spaCy (the costly part)."""
+    """Records every chunk of text that reaches spaCy (the costly part), in either pipeline."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.chunks: list[str] = []
+        self.chunks: list[str] = []  # read by the concept pipeline
+        self.concern_chunks: list[str] = []  # read again for concern cues
         self._real = READER._run_pipeline
         monkeypatch.setattr(READER, "_run_pipeline", self)
 
-    def __call__(self, chunk: str) -> object:
-        self.chunks.append(chunk)
-        return self._real(chunk)
+    def __call__(self, chunk: str, nlp: object = None) -> object:
+        (self.chunks if nlp is None else self.concern_chunks).append(chunk)
+        return self._real(chunk, nlp)
 
     @property
     def chars(self) -> int:
-        return sum(len(c) for c in self.chunks)
+        """Characters sent to spaCy by both pipelines."""
+        return sum(len(c) for c in [*self.chunks, *self.concern_chunks])
 
     @property
     def squares(self) -> int:
         """ConText's work grows with the square of a Doc: the sum of squared chunk sizes."""
-        return sum(len(c) ** 2 for c in self.chunks)
+        return sum(len(c) ** 2 for c in [*self.chunks, *self.concern_chunks])
 
 
 @pytest.fixture
@@ -226,7 +228,10 @@ def test_adversarial_notes_are_read_in_bounded_work_and_marked_incomplete(
     summary = READER.summarize(text)
     assert summary.complete is False
     _assert_bounded_chunks(spy.chunks)
-    assert spy.chars <= MAX_NOTE_CHARS
+    # The concern pass reads only chunks already read, each at most once more.
+    assert set(spy.concern_chunks) <= set(spy.chunks)
+    assert len(spy.concern_chunks) <= len(spy.chunks)
+    assert spy.chars <= 2 * MAX_NOTE_CHARS
     assert len(spy.chunks) <= MAX_MATCHES_PER_NOTE  # every chunk holds at least one match
     assert sum(len(READER._targets.findall(c)) for c in spy.chunks) <= MAX_MATCHES_PER_NOTE
 
@@ -340,9 +345,9 @@ def test_the_deadline_stops_between_chunks_and_keeps_what_was_read(
     budget = ReadingBudget.lasting(60.0)
     real = READER._run_pipeline
 
-    def expire_after_first_chunk(chunk: str) -> object:
+    def expire_after_first_chunk(chunk: str, nlp: object = None) -> object:
         budget.deadline = time.monotonic() - 1
-        return real(chunk)
+        return real(chunk, nlp)
 
     monkeypatch.setattr(READER, "_run_pipeline", expire_after_first_chunk)
     # Two blocks, so two chunks; longer than a cached short text.
@@ -387,9 +392,9 @@ def test_the_nlp_lock_is_held_for_one_chunk_at_a_time(monkeypatch: pytest.Monkey
     free_between_chunks = []
     real = READER._run_pipeline
 
-    def check_lock(chunk: str) -> object:
+    def check_lock(chunk: str, nlp: object = None) -> object:
         free_between_chunks.append(not READER._lock.locked())
-        return real(chunk)
+        return real(chunk, nlp)
 
     monkeypatch.setattr(READER, "_run_pipeline", check_lock)
     READER.summarize(ADVERSARIAL["dense, sentence breaks"])

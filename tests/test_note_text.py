@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cds_service.note_text import SEGMENT_BREAK, attachment_text, html_to_text
+from cds_service.note_text import CELL_PAIR, SEGMENT_BREAK, attachment_text, html_to_text
 
 
 def _segments(text: str) -> list[str]:
@@ -37,8 +37,7 @@ def test_table_cells_list_items_and_blocks_become_separate_segments() -> None:
     )
     assert _segments(html_to_text(markup)) == [
         "Review",
-        "Denies",
-        "pump alarm",
+        f"Denies{CELL_PAIR}pump alarm",  # a label/value row: the reader decides (clinical_nlp)
         "nausea",
         "one",
         "two",
@@ -46,6 +45,33 @@ def test_table_cells_list_items_and_blocks_become_separate_segments() -> None:
         "y",
         "last",
     ]
+
+
+@pytest.mark.parametrize(
+    "row, expected",
+    [
+        ("<tr><td>Prognosis</td><td>weeks</td></tr>", [f"Prognosis{CELL_PAIR}weeks"]),
+        (
+            "<tr><th>Alarm</th><td colspan=2>ERI (battery)</td></tr>",
+            [f"Alarm{CELL_PAIR}ERI (battery)"],
+        ),
+        ("<tr><td>A</td><td>B</td><td>C</td></tr>", ["A", "B", "C"]),
+        ("<tr><td>Plan</td><td><p>one</p><p>two</p></td></tr>", ["Plan", "one", "two"]),
+        ("<tr><td>Only</td></tr>", ["Only"]),
+        (
+            "<tr><th>Exp</th><th>Asp</th></tr><tr><td>2.6</td><td>0.0</td></tr>",
+            ["Exp", "Asp", "2.6", "0.0"],
+        ),
+        (
+            "<tr><td>Outer<table><tr><td>k</td><td>v</td></tr></table></td><td>w</td></tr>",
+            ["Outer", f"k{CELL_PAIR}v", "w"],
+        ),
+    ],
+)
+def test_a_two_cell_row_is_a_label_value_pair_and_other_rows_keep_cells_apart(
+    row: str, expected: list[str]
+) -> None:
+    assert _segments(html_to_text(f"<table>{row}</table>")) == expected
 
 
 def test_inline_markup_stays_within_a_segment() -> None:

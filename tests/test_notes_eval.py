@@ -79,10 +79,17 @@ def test_unsafe_outcomes_flag_only_positive_safety_notes_left_at_criteria_met() 
 
 
 def test_the_corpus_is_split_and_large_enough() -> None:
-    train = notes_eval.load_corpus(TEST_DATA / "notes" / "train.jsonl")
+    tuned = [
+        note
+        for split in ("train", "dev")
+        for note in notes_eval.load_corpus(TEST_DATA / "notes" / f"{split}.jsonl")
+    ]
     test = notes_eval.load_corpus(TEST_DATA / "notes" / "test.jsonl")
-    assert len(train) + len(test) >= 400
-    assert not {n["id"] for n in train} & {n["id"] for n in test}
+    assert len(tuned) + len(test) >= 400
+    assert not {n["id"] for n in tuned} & {n["id"] for n in test}
+    assert not {n["style_family"] for n in tuned} & {n["style_family"] for n in test}
     for concept in notes_eval.CONCEPTS:
-        labels = [notes_eval.expected(n) for n in train + test if n["concept"] == concept]
+        labels = [notes_eval.expected(n) for n in tuned + test if n["concept"] == concept]
         assert len(labels) >= 80 and 0.3 < sum(labels) / len(labels) < 0.7
+        held_out = [notes_eval.expected(n) for n in test if n["concept"] == concept]
+        assert len(held_out) >= 40 and 0.3 < sum(held_out) / len(held_out) < 0.7

@@ -296,6 +296,10 @@ _HOSPICE_NOT_CURRENT = (
     r"|spouse|partner|mother|mom|father|dad|brother|sister|son|daughter|parents?|friend)\b"
     r"|\b(?:roommate|room-mate|neighbou?r|friend|co-?worker|colleague|bro|sis|cousin)\b"
     r"(?:(?!\d|prognos|\bpt\b|patient|\bs?he\b|\bher\b|\bhis\b)[^.;\n]){0,40}?\bhospice\b"
+    # "s/p hospice d/c", "hospice discharge"; "would not be appropriate for hospice"
+    r"|\b(?:s/p\s+)?hospice\s+(?:d/c|dc|disch(?:arge|arged)?)\b"
+    r"|\b(?:would\s+not|wouldn't|is\s+not|isn't|not)\s+(?:be\s+)?(?:appropriate|eligible|indicated"
+    r"|a\s+candidate)\s+for\s+hospice\b"
 )
 
 

@@ -27,11 +27,9 @@ DEV = Path(__file__).resolve().parents[1] / "data" / "notes-dev" / "prognosis.js
 CONCEPT_FILE = NOTE_CONCEPTS_DIR / "prognosis.json"
 MINIMUM = 6.0
 
-# Dev notes the reader is known to get wrong: two false alarms (the safe side), and misses that
-# wait on the shared reading (common ConText cues, sentence and table handling).
+# Dev notes the reader is known to get wrong: a false alarm (the safe side), and a miss that
+# waits on the shared reading (common ConText cues).
 KNOWN_ERRORS = {
-    "prognosis-643": "an HTML table cell 'declined' is a block of its own, so the 'Hospice' "
-    "cell beside it reads as hospice (needs the row's cells read as one text)",
     "prognosis-752": "a refusal after ';' is not tied to the hospice mention before it",
     "prognosis-804": "'hx of ... on home hospice': the history cue takes the current hospice "
     "stay as history (default 'hx' rule)",

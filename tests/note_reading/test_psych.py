@@ -34,8 +34,6 @@ FIRST = [n for n in NOTES if int(n["id"].split("-")[1]) >= 900]
 KNOWN_MISSES = {
     "psych-263": "a bare 'approp' after 'Psych:' is not read: it is also how a mental status "
     "exam is charted ('Psych: appropriate')",
-    "psych-265": "the label and the value sit in different HTML table cells, which are read "
-    "as separate sentences",
     "psych-326": "ConText's 'history of' scope reaches the conclusion later in the sentence",
     "psych-328": "'educated' (hypothetical) and 'wife' (family) reach the conclusion later in "
     "the sentence",

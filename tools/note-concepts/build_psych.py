@@ -568,8 +568,9 @@ C1 = (
 )
 C2 = (
     ["psych eval pending", "psych clearance pending"],
-    # "psych clearance: pending", "psych eval scheduled 12/4", "psych report not back" (ends on "not")
-    rf"\b{PSYPH}\b\s*(?:\([^()\n]{{0,40}}\)\s*)?(?:[:|\-\u2013=]\s*|\s+(?:is\s+|was\s+|has\s+been\s+|are\s+|"
+    # "psych clearance: pending", "psych eval scheduled 12/4", "psych report not back" (ends on "not"),
+    # "Psych eval for ITDD: Not done"
+    rf"\b{PSYPH}\b(?:\s+for\s+(?:an?\s+|the\s+)?{ITOBJ})?\s*(?:\([^()\n]{{0,40}}\)\s*)?(?:[:|\-\u2013=]\s*|\s+(?:is\s+|was\s+|has\s+been\s+|are\s+|"
     r"remains\s+)?)(?:still\s+|currently\s+|now\s+)?(?:pending|scheduled|sched\b|outstanding|in\s+progress|"
     rf"incomplete|not(?=\s+(?:yet\s+)?{NOTDONE})|not(?=\s+yet\b)|to\s+be\s+(?:scheduled|arranged|done|completed|"
     r"obtained|determined)|awaited|ordered|requested|tbd\b|unknown|booked|needed|required\s+(?:before|prior))",

@@ -60,6 +60,9 @@ def gap(n: int, stop: str = r".;\n") -> str:
 # 3/2024"): a bare year or month/year, not a full date (which may be this week's).
 # Only years before 2026 (when this was written): a mention dated this year may be current, and
 # as years pass the guard excludes fewer mentions, never more (the safe direction).
+# Where a table cell starts: the start of a chunk, or a value after "label: " (a two-cell
+# row as the reader writes it).
+CELL = r"(?:^|(?<=:\s))"
 REMOTE_YEAR = r"(?![^.;\n]{0,45}?(?<![\d/-])(?:\d{1,2}/)?(?:19\d\d|20[01]\d|202[0-5])\b(?![/-]\d))"
 
 # ---------------------------------------------------------------------------------- empty pump
@@ -101,7 +104,7 @@ EMPTY_PUMP = rx(
         r"|\b(?:got|obtained|aspirated|withdrew|recovered|returned|drew)\s(?:back\s)?(?:nothing|no\s(?:fluid|drug|volume|medication))\b",
         r"|\bnothing\s(?:back\s)?(?:from|out\sof)\s(?:the\s)?(?:reservoir|pump)\b",
         r"|\bpump\s(?:is\s|was\s|has\sbeen\s)?[\"'\u2018\u201c]\s?(?:out|dry|empty)\s?[\"'\u2019\u201d]",
-        r"|^\s{0,4}(?:empty|dry|depleted)\s{0,4}$",
+        rf"|{CELL}\s{{0,4}}(?:empty|dry|depleted)\s{{0,4}}$",
         r"|\bno\s(?:residual\s)?(?:residual|fluid|drug|medication|volume)\s(?:volume\s)?(?:was\s|could\sbe\s)?(?:aspirated|withdrawn|recovered|obtained|returned|remaining|left|in\sthe\sreservoir)\b",
         r"|\bresidual\s?(?:volume)?\s?:\s?none\b",
         r"|\b(?:pump|reservoir|ITP|drug|medication)\s(?:is\s|was\s|has\sbeen\s)?(?:running|ran|getting|got)\slow\b",
@@ -126,7 +129,7 @@ ZERO_VOLUME = rx(
         rf"|{ZERO}\s?(?:mls?|cc)\s(?:aspirated|residual|remaining|in\s(?:the\s)?reservoir|recovered|withdrawn|returned|left)\b",
         # a table cell of its own ("| 0.0 mL |", an HTML cell "0 mL")
         r"|(?<=\|)\s{0,8}0(?:\.0{1,2})?\s?(?:mL|cc)\s{0,8}(?=\|)",
-        r"|^\s{0,8}0(?:\.0{1,2})?\s?(?:mL|cc)\s{0,8}$|^\s{0,8}0\.0{1,2}\s{0,8}$",
+        rf"|{CELL}\s{{0,8}}0(?:\.0{{1,2}})?\s?(?:mL|cc)\s{{0,8}}$|{CELL}\s{{0,8}}0\.0{{1,2}}\s{{0,8}}$",
         r"|(?:^|(?<=\n))[^|\n]{0,30}\|\s{0,8}0(?:\.0{1,2})?\s?(?:mL|cc)\s{0,8}(?=\n|$)",
     ),
 )
@@ -171,7 +174,7 @@ ALARM = rx(
         rf"|{NOT_OTHER_ALARM}\balarms?\s(?:is\s|was\s|has\sbeen\s|have\sbeen\s|kept\s|keeps\s|started\s|began\s|now\s|still\s)?{ALARM_STATE}",
         r"|\balarm(?:ing|ed)\s(?:since|for\s|x\s?\d|all\s|overnight|continuously|intermittently|at\shome|in\sclinic)",
         r"|\b(?:audible|sounding|beeping|active|continuous)\s(?:pump\s)?alarms?\b",
-        r"|^\s{0,4}(?:sounding|alarming|beeping|going\soff|triggered)\s{0,4}$",
+        rf"|{CELL}\s{{0,4}}(?:sounding|alarming|beeping|going\soff|triggered)\s{{0,4}}$",
     ),
 )
 MISSED = rx(
@@ -191,7 +194,7 @@ MISSED = rx(
         r"|\brefills?\b",
         gap(40),
         r"(?<!not\s)(?<!never\s)(?<!n't\s)\b(?:missed|skipped|overdue|late|past\s?due|not\sdone|not\sperformed|cancel(?:l)?ed|no[- ]?showed|lapsed)\b(?!\s(?:afternoon|morning|evening|today|tomorrow|next|this)\b)",
-        r"|^\s{0,4}(?:late|missed|skipped|no[- ]?show)\b(?!\s(?:work|school|meals?|doses?|medications?|pills?|PT\b|therapy|class|sleep|appointment\swith|afternoon|morning|evening|night|effects?|onset|stage|complications?|\d)|\s?(?:refills?|appointments?|appts?|doses?)?\s?[:=]\s?(?:0|none|no)\b)",
+        rf"|{CELL}\s{{0,4}}(?:late|missed|skipped|no[- ]?show)\b(?!\s(?:work|school|meals?|doses?|medications?|pills?|PT\b|therapy|class|sleep|appointment\swith|afternoon|morning|evening|night|effects?|onset|stage|complications?|\d)|\s?(?:refills?|appointments?|appts?|doses?)?\s?[:=]\s?(?:0|none|no)\b)",
         r"|\b(?:did\snot|didn't|couldn't|could\snot|unable\sto)\s(?:make|get\sto|keep|attend)\s(?:it\sto\s)?(?:(?:his|her|the|their|a)\s)?(?:pump\s)?refill",
     ),
 )
@@ -596,7 +599,7 @@ empty_pump = {
 ORG = (
     r"(?:MRSA|MSSA|VRE|aureus|epidermidis|faecalis|faecium|aeruginosa|marcescens|agalactiae|pyogenes|lugdunensis|albicans|cloacae|mirabilis|\b[SEPKC]\.(?=\s|$)|S\.?\s?aureus|S\.?\s?epi(?:dermidis)?|staph\w*|strep\w*|CoNS|coag(?:ulase)?[- ]neg\w*\s?staph\w*|GPC|GNR|GNB|GPB|GPR"
     r"|gram[- ]?(?:positive|negative|pos|neg)\s(?:cocci|rods|bacilli|organisms?)|E\.?\s?coli|pseudomonas|P\.?\s?aeruginosa|klebsiella|enterobacter\w*"
-    r"|enterococc\w*|E\.?\s?faecalis|serratia|proteus|acinetobacter|cutibacterium|propionibacter\w*|C\.?\s?acnes|corynebacter\w*|candida|yeast|bacteroides|cocci\b|bacilli\b|organisms?\sseen)"
+    r"|enterococc\w*|E\.?\s?faecalis|serratia|proteus|acinetobacter|cutibacterium|propionibacter\w*|C\.?\s?acnes|corynebacter\w*|candida|yeast|bacteroides|cocci\b|bacilli\b|organisms?\sseen)(?![a-z])"  # not "Candidacy"
 )
 CX_NEG = r"(?<!repeat\s)(?<!f/u\s)(?<!follow-up\s)(?<!surveillance\s)(?<!clearance\s)(?:cultures?|cx)\s(?:(?:were|was|are|is|remain(?:ed)?|x\s?\d|\d/\d)\s){0,2}(?:neg(?:ative)?|no\sgrowth|NGTD|sterile)"
 NOT_INFECTION = (
@@ -625,7 +628,7 @@ NOT_PAST = "".join(rf"(?<!{w}\s)" for w in PAST_WORDS) + "".join(
     for x in ("pocket", "wound", "incision", "site", "catheter", "pump", "MRSA", "MSSA")
 )
 GUARD = NOT_PREVENTED + NOT_PAST + NOT_INFECTION + REMOTE_YEAR
-SITE_WORD = r"(?:(?:pump[- ])?pocket|pump[- ]site|pump|incision(?:al)?|wound|surgical[- ]site|catheter(?:[- ]tract)?|(?<!urinary\s)(?<!respiratory\s)tract|tunnel|exit[- ]site|insertion[- ]site|entry[- ]site|needle[- ]site|device|hardware|implant|stitch|suture|port|anchor[- ]site|lumbar\ssite|back\sincision)"
+SITE_WORD = r"(?:(?:pump[- ])?pocket|pump[- ]site|pump|incision(?:al)?|wound|surgical[- ]site|catheter(?:[- ]tract)?|(?<!urinary\s)(?<!respiratory\s)tract|tunnel|exit[- ]site|insertion[- ]site|entry[- ]site|needle[- ]site|refill[- ]site|access[- ]site|port[- ]site|device|hardware|implant|stitch|suture|port|anchor[- ]site|lumbar\ssite|back\sincision)"
 SITE_NAMED = rx(
     first=words(
         r"pocket|pump|incision\w*|wound|surgical|catheter|tract|tunnel|exit|insertion|entry|needle|device|hardware|implant|stitch|suture|port|anchor|lumbar|back|infected|infection|superficial|deep|incisional|organ|SSI|source|nidus"
@@ -677,7 +680,7 @@ SITE_CULTURE = rx(
         r"\b(?:pocket|wound|incision(?:al)?|site|tract|pump|tissue|intra-?op(?:erative)?|operative|drainage|exudate|(?:catheter|cath)\s(?:tip|tract)|tip|abscess)\s(?:swab\s|fluid\s|aspirate\s|tissue\s|drainage\s)?(?:cultures?|cx|swab|aspirate|fluid|gram\sstain)s?\b",
         rf"[^.;]{{0,30}}?(?:{ORG}|\bpositive\b|\bpos\b|\bgrew\b|\bgrowing\b|\bgrows\b|\s?\+)",
         rf"|\b(?:cultures?|cx)\s?:\s?{ORG}",
-        rf"|^(?![^\n]{{0,60}}\b(?:neg|negative|screen\w*|nares|nasal|coloni\w*|carrier|carriage|no\sgrowth|none|hx|history|contaminant)\b)\s{{0,4}}(?:(?:positive|pos|growing|grew)\s?(?:for\s)?:?\s?)?{ORG}[^\d\n]{{0,30}}$",
+        rf"|{CELL}(?![^\n]{{0,60}}\b(?:neg|negative|screen\w*|nares|nasal|coloni\w*|carrier|carriage|no\sgrowth|none|hx|history|contaminant)\b)\s{{0,4}}(?:(?:positive|pos|growing|grew)\s?(?:for\s)?:?\s?)?{ORG}[^\d\n]{{0,30}}$",
     ),
 )
 SYSTEMIC_NAMED = rx(
@@ -700,7 +703,7 @@ BLOOD_CULTURE = rx(
         r"\b(?:blood\s(?:cultures?|cx)|BCx|hemocultures?|blood\sx\s?\d|blood\sbottles?)\b",
         rf"[^.;]{{0,40}}?(?:{ORG}|\bpositive\b|\bpos\b|\bgrew\b|\bgrowing\b|\bgrowth\sof\b|(?<![\d/])\b[1-9]\s?/\s?[1-9]\b|\b[1-9]\sof\s[1-9]\b)",
         rf"|{ORG}[^.;\d]{{0,15}}?(?<![\d/])[1-9]\s?/\s?[1-9]\b(?:\s(?:bottles|sets))?",
-        r"|^\s{0,4}[1-9]\s?/\s?[1-9]\s(?:bottles\s|sets\s)?(?:positive|pos\b|\+)",
+        rf"|{CELL}\s{{0,4}}[1-9]\s?/\s?[1-9]\s(?:bottles\s|sets\s)?(?:positive|pos\b|\+)",
     ),
 )
 GENERIC = rx(

@@ -1,0 +1,138 @@
+"""Concern cues: a contraindication the concept patterns cannot classify reads "verify".
+
+The safety asymmetry (issue 10): a word that may document an empty pump, a missed refill,
+an infection or a terminal prognosis, about the patient now, in a sentence no concept
+pattern settled, makes the concept *uncertain* (so its criterion says "could not be fully
+checked — verify"), never asserted. Negated, hypothetical, historical, someone else's, or
+plainly-not-a-finding wordings are dropped, like any mention.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cds_service.clinical_nlp import (
+    NOTE_CONCEPTS_DIR,
+    default_note_reader,
+    load_note_concepts,
+)
+from cds_service.errors import ConfigurationError
+from cds_service.note_text import attachment_text
+
+READER = default_note_reader()
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("A: Superficial skin infection at refill site.", "SITE_INFECTION"),
+        ("Small pustule at the old needle site, culture sent.", "SITE_INFECTION"),
+        ("He has elected hospice, which starts Monday.", "TERMINAL"),
+        ("Goals of care: comfort care only.", "TERMINAL"),
+        ("Pump alarm beeping since Sunday.", "EMPTY_PUMP"),
+        ("Programmer shows the reservoir depleted.", "EMPTY_PUMP"),
+        ("He forgot his refill appt last week.", "MISSED_REFILL"),
+        ("On vanc for bacteremia.", "SYSTEMIC_INFECTION"),
+    ],
+)
+def test_an_unclassified_contraindication_word_makes_the_concept_uncertain(
+    text: str, category: str
+) -> None:
+    summary = READER.summarize(text)
+    assert summary.unsure(category) or summary.has(category), summary
+    if not summary.has(category):
+        assert category in summary.uncertain  # a cue never asserts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No infection at the pocket.",
+        "Infection ruled out: aspirate culture negative.",
+        "Monitor incision for infection; call with fever.",
+        "Reviewed signs of infection with pt and husband.",
+        "Risk of infection discussed.",
+        "Pocket infection in 2019, explanted, resolved.",
+        "Mother died of sepsis.",
+        "Pt worried about running out while traveling.",
+        "Low reservoir alarm date 1/9.",
+        "Pump alarmed twice; on interrogation it is the battery (ERI) alarm.",
+        "Missed refills: 0.",
+        "Pump site clean and dry.",
+        "fluticasone / salmeterol dry powder inhaler",
+        "She ran out of her oxycodone.",
+        "Hospice not indicated at this time.",
+        "Functional prognosis guarded.",
+    ],
+)
+def test_negated_planned_past_and_other_wordings_raise_no_concern(text: str) -> None:
+    summary = READER.summarize(text)
+    concerned = {"EMPTY_PUMP", "MISSED_REFILL", "SITE_INFECTION", "SYSTEMIC_INFECTION"}
+    assert not summary.uncertain & (concerned | {"CNS_INFECTION", "TERMINAL"}), summary
+
+
+def test_a_sentence_settled_by_a_concept_pattern_raises_no_concern() -> None:
+    # "pocket" + negation is read by the infection patterns; the cue "infection" in the
+    # same sentence adds nothing.
+    assert not READER.summarize("Pump pocket without erythema or infection.").uncertain
+    # ... but a cue in another sentence is still read.
+    summary = READER.summarize("Pocket without erythema. Superficial infection at needle site.")
+    assert summary.unsure("SITE_INFECTION") or summary.has("SITE_INFECTION")
+
+
+def test_a_label_value_table_row_is_read_as_one_statement() -> None:
+    def read(row: str):  # type: ignore[no-untyped-def]
+        markup = f"<table>{row}</table>".encode()
+        return READER.summarize(attachment_text(markup, "text/html") or "")
+
+    assert read("<tr><td>Prognosis</td><td>weeks</td></tr>").prognosis_months == 1.0
+    assert not read("<tr><td>Infection screen</td><td>Negative</td></tr>").uncertain
+    assert not read("<tr><td>Alarms</td><td>None</td></tr>").uncertain
+    assert read("<tr><td>Hospice</td><td>declined</td></tr>").has("HOSPICE_NOT_CURRENT")
+    # A label holding a forward-reaching cue ("Denies") does not negate its value.
+    assert read("<tr><td>Denies nausea</td><td>Pump alarm sounded</td></tr>").has("EMPTY_PUMP")
+
+
+def test_the_concern_file_matches_its_generator() -> None:
+    script = ROOT / "tools" / "note-concepts" / "build_concerns.py"
+    done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+
+
+def _concerns_with(tmp_path: Path, **change: object) -> Path:
+    document = json.loads((ROOT / "cds_service" / "data" / "note-concerns.json").read_text())
+    document["concerns"][0].update(change)
+    path = tmp_path / "note-concerns.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"concernFor": "NO_SUCH_CATEGORY"}, "names unknown ['NO_SUCH_CATEGORY']"),
+        ({"settledBy": ["EMPTY_PUMP", "NOPE"]}, "names unknown ['NOPE']"),
+        ({"category": "EMPTY_PUMP"}, "invalid at concerns.0.category"),
+        ({"why": "x"}, "invalid at concerns.0.why"),
+    ],
+)
+def test_a_concern_naming_what_no_concept_defines_stops_start_up(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_note_concepts(NOTE_CONCEPTS_DIR, _concerns_with(tmp_path, **change))
+
+
+def test_a_repeated_concern_category_stops_start_up(tmp_path: Path) -> None:
+    document = json.loads((ROOT / "cds_service" / "data" / "note-concerns.json").read_text())
+    document["concerns"].append(document["concerns"][0])
+    path = tmp_path / "note-concerns.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ConfigurationError, match="is repeated"):
+        load_note_concepts(NOTE_CONCEPTS_DIR, path)

@@ -1,0 +1,163 @@
+"""Build cds_service/data/note-concerns.json: the concern cues behind "verify".
+
+A concern cue is a word that may document a contraindication (an empty pump, a missed
+refill, an infection, a terminal prognosis) in a wording the concept patterns do not
+classify. Read about the patient now and in a sentence no pattern of the same concept
+matched, it makes the criterion "could not be fully checked — verify", never "met" and
+never "contraindicated". Cues are broad on purpose; the guards below drop the wordings
+that are plainly not a finding (an answer "none", a ruling-out, a past year, "risk of").
+
+Edit this file, not the JSON; `--check` (run by the tests) fails when the JSON is stale.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The guards the concept patterns use: a cue is read as they would read the same words.
+from build_pump_infection import COLON_NO, NOT_FUTURE, NOT_INFECTION, NOT_PAST, NOT_PREVENTED
+
+OUT = Path(__file__).resolve().parents[2] / "cds_service" / "data" / "note-concerns.json"
+# Alarms and beeping that are some other device's or not about the reservoir.
+OTHER_DEVICE = (
+    r"(?:battery|batt|ERI|EOL|end[- ]of[- ]life|elective\s+replacement|motor|stall|memory|rotor|"
+    r"smoke|detector|glucose|CGM|insulin|feeding|occlusion|phone|turned\s+out|not\s+the\s+pump)"
+)
+# Not prevented, not past, not feared or planned; and the lookahead that drops a mention
+# ruled out, not an infection, a contaminant or colonization, or beside negative cultures.
+INFECTION_GUARD = NOT_PREVENTED + NOT_PAST + NOT_FUTURE
+NOT_AFTER_DEVICE = "".join(
+    rf"(?<!{word}\s)"
+    for word in (
+        "battery", "batt", "ERI", r"ERI\)", "EOL", "smoke", "insulin", "feeding", "IV", "PCA",
+        "bed", "car", "clock", "fire", "motor", "stall", "rotor", "memory", "error", "occlusion",
+        "glucose", "CGM", r"insulin\spump", r"feeding\spump", r"IV\spump", r"PCA\spump", "alarm",
+    )
+)  # fmt: skip
+# Shared guards: not right after ": no" (ConText's ": no" rule looks backward), not before a
+# negative answer or a ruling-out, not in a sentence dated to a past year, not after past/prior.
+PAST = r"(?<!past\s)(?<!prior\s)(?<!previous\s)(?<!remote\s)(?<!old\s)(?<!resolved\s)"
+ANSWER_NO = r"(?!(?:\s*[\w/-]+){0,2}\s*[:=\-]\s*(?:none|no\b|nil|negative|neg\b|n/?a\b|absent|off\b|cleared|inactive|0(?![.,]?\d)))"
+RULED_OUT = r"(?![^.;\n]{0,30}?\b(?:ruled\s+out|r/o'd|excluded|unlikely|not\s+(?:present|seen|suspected|found))\b)"
+REMOTE_YEAR = r"(?![^.;\n]{0,45}?(?<![\d/-])(?:\d{1,2}/)?(?:19\d\d|20[01]\d|202[0-5])\b(?![/-]\d))"
+
+
+def guarded(body: str, ahead: str = "") -> str:
+    """The cue with the shared guards. The forward-scanning guards (a past year, ``ahead``)
+    run only where the cue itself matches, behind a lookahead on it: run at every position
+    of a note they would cost the text's length times their window."""
+    gate = "(?=" + body + ")"
+    return (
+        "(?i)"
+        + COLON_NO
+        + PAST
+        + gate
+        + REMOTE_YEAR
+        + ahead
+        + "(?:"
+        + body
+        + ")"
+        + ANSWER_NO
+        + RULED_OUT
+    )
+
+
+PUMP_WORD = r"(?:refills?|pump|ITP|ITB|IDDS|reservoir|appts?|appointments?|visits?)"
+MISS_WORD = (
+    r"(?:missed|missing|skipped|overdue|past\s?due|no[- ]?show(?:ed|s)?|lapsed|forgot(?:ten)?)"
+)
+concerns = [
+    {
+        "category": "EMPTY_PUMP_CUE",
+        "concernFor": "EMPTY_PUMP",
+        "settledBy": ["EMPTY_PUMP", "MISSED_REFILL"],
+        "why": "a reservoir word (empty, dry, ran out, zero volume, an alarm or beeping) that the empty-pump patterns did not classify",
+        "pattern": (
+            rf"(?i)(?:{NOT_FUTURE}(?<!run\s)(?<!runs\s)(?<!ran\s)(?<!go\s)(?<!going\s)(?<!went\s)(?<!gone\s)"
+            r"(?<!clean\sand\s)(?<!clean,\s)(?<!clean/)(?<!c/)(?<!clean\s&\s)\b(?:empty|emptied|depleted|dry)\b(?!\s+(?:mouth|skin|eyes?|cough|stomach|bladder|weight|needle|heaves|dressing|powder|inhaler|erase|ice|socket|and\s+intact)|[- ](?:powder|erase))"
+            rf"|{NOT_FUTURE}\b(?:ran|run|runs|running)\s+(?:out|dry|low|empty)\b(?!\s+of\b(?!\s+(?:(?:her|his|the|their)\s+)?(?:IT\b|intrathecal|pump|reservoir|baclofen|morphine|hydromorphone|dilaudid|ziconotide|prialt|bupivacaine|drug|medication)))"
+            r"|\bout\s+of\s+(?:drug|medication|meds?|baclofen|morphine|hydromorphone|dilaudid|ziconotide|prialt|bupivacaine)\b"
+            rf"|{NOT_AFTER_DEVICE}\b(?:alarm(?:s|ed|ing)?|beep(?:s|ed|ing)?|chirp(?:s|ed|ing)?|LRAs?)\b"
+            rf"(?![^.\n]{{0,100}}\b{OTHER_DEVICE}\b)"
+            r"(?!\s*(?:dates?|days?|intervals?|set\b|setting|settings|thresholds?|levels?|limits?|volumes?|programmed|program\b|reset|:\s*\d|\(?\d|on\s+\d|at\s+\d|tones?|sounds?\s+like|teaching|education|instructions?|reviewed|explained|demonstrat\w*|expected|projected|scheduled|due|tests?\b|checks?\b|will|would|should|may|might|can|could))"
+            r"|\bzero\s+(?:ml|mls|cc|volume|residual|drug|returned|aspirated)\b"
+            r"|\bnothing\s+(?:was\s+|could\s+be\s+)?(?:aspirated|returned|back|withdrawn|recovered|obtained)\b"
+            r"|\bno\s+(?:drug|fluid|medication|volume|return)\s+(?:was\s+)?(?:returned|aspirated|withdrawn|recovered|obtained|on\s+aspiration)\b)"
+        ),
+    },
+    {
+        "category": "MISSED_REFILL_CUE",
+        "concernFor": "MISSED_REFILL",
+        "settledBy": ["EMPTY_PUMP", "MISSED_REFILL"],
+        "why": "a missed, overdue or no-show word near a refill, pump or appointment word that the missed-refill patterns did not classify",
+        "pattern": (
+            rf"(?i)\b{MISS_WORD}\b(?=[^.;\n]{{0,60}}\b{PUMP_WORD}\b)"
+            rf"|\b{PUMP_WORD}\b[^.;\n\d]{{0,40}}?\b(?:{MISS_WORD[3:-1]}|late)\b"
+        ),
+    },
+    {
+        "category": "SITE_INFECTION_CUE",
+        "concernFor": "SITE_INFECTION",
+        # Not settled by SYSTEMIC_INFECTION: the patterns read an infection that names no
+        # site as systemic, which a refill does not wait for; the site may still be the pump's.
+        "settledBy": ["SITE_INFECTION", "CNS_INFECTION"],
+        "why": "an infection word (infection, abscess, pus, cellulitis, incision and drainage) that the infection patterns did not classify",
+        "pattern": (
+            rf"(?i){INFECTION_GUARD}(?<!non-)(?<!non\s)(?<!risk\s)(?<!risks\s)(?<!risk\sof\s)(?<!risks\sof\s)(?<!prevent\s)(?<!prevention\sof\s)(?<!prophylaxis\sagainst\s)(?<!against\s)"
+            r"(?<!monitor\sfor\s)(?<!monitoring\sfor\s)(?<!watch\sfor\s)(?<!signs\sand\ssymptoms\sof\s)(?<!precautions\sfor\s)"
+            r"\b(?:infect(?:ed|ion|ions|ious)?|infxn|inf\.?(?=\s+(?:at|of|in|@))|abscess(?:es)?|purulen(?:t|ce)|pus|pustul(?:e|es|ar)|cellulitis|phlegmon|fluctuan(?:t|ce))\b"
+            r"(?!\s+(?:diseases?|control|risk|precautions?|prevention|prophylaxis|specialist)\b)"
+            r"|\bI\s?&\s?D\b|\bincision\s+and\s+drainage\b"
+            r"|\b(?:wound|pocket|site|incision|fluid)\s+(?:cx|cultures?)\s+(?:\+|pos\w*|grew|growing)"
+        ),
+    },
+    {
+        "category": "SYSTEMIC_INFECTION_CUE",
+        "concernFor": "SYSTEMIC_INFECTION",
+        "settledBy": ["SITE_INFECTION", "SYSTEMIC_INFECTION", "CNS_INFECTION"],
+        "why": "a bloodstream infection word (sepsis, bacteremia, positive blood cultures) that the infection patterns did not classify",
+        "pattern": (
+            rf"(?i){INFECTION_GUARD}(?<!risk\sof\s)(?<!rule\sout\s)\b(?:sepsis|septic(?!\s+(?:workup|work-up))|bacteremi(?:a|c)|fungemia|SIRS)\b"
+            r"|\b(?:BCx|blood\s+cultures?)\s+(?:\+|pos\w*|grew|growing|x\s?\d\s+pos\w*)"
+        ),
+    },
+    {
+        "category": "CNS_INFECTION_CUE",
+        "concernFor": "CNS_INFECTION",
+        "settledBy": ["SITE_INFECTION", "SYSTEMIC_INFECTION", "CNS_INFECTION"],
+        "why": "a central nervous system infection word (meningitis, ventriculitis, epidural abscess) that the infection patterns did not classify",
+        "pattern": rf"(?i){INFECTION_GUARD}(?<!aseptic\s)\b(?:meningitis|ventriculitis|arachnoiditis\s+(?:from|due\s+to)\s+infection|epidural\s+abscess|CSF\s+(?:cx|culture)\s+(?:\+|pos\w*|grew))\b",
+    },
+    {
+        "category": "TERMINAL_CUE",
+        "concernFor": "TERMINAL",
+        "settledBy": ["PROGNOSIS", "TERMINAL", "HOSPICE_NOT_CURRENT"],
+        "why": "a hospice, terminal or limited-prognosis word that the prognosis patterns did not classify",
+        "pattern": (
+            r"(?i)\b(?:hospice|terminal(?:ly)?(?!\s+(?:degree|illness\s+insurance))|actively\s+dying|imminent(?:ly)?\s+(?:death|dying|demise)|comfort\s+(?:care|measures)(?:\s+only)?)\b"
+            r"|(?<!battery\s)(?<!device\s)(?<!pump\s)\bend[- ]of[- ]life\s+(?:care|stage|phase|discussions?|conversations?)\b"
+            r"|(?<!functional\s)(?<!pain\s)(?<!neurologic\s)(?<!surgical\s)\b(?:prognosis|life\s+expectancy|LE|expected\s+survival|survival)\b"
+            r"[^.;\n]{0,40}?\b(?:days?|weeks?|wks?|months?|mos?|short|limited|guarded|grim|dismal)\b"
+        ),
+    },
+]
+for concern in concerns:
+    ahead = NOT_INFECTION if concern["concernFor"].endswith("_INFECTION") else ""
+    concern["pattern"] = guarded(concern["pattern"].removeprefix("(?i)"), ahead)
+
+
+def main(argv: list[str]) -> int:
+    """Write note-concerns.json, or with --check say whether it is up to date."""
+    text = json.dumps({"concerns": concerns}, indent=2, ensure_ascii=False) + "\n"
+    if "--check" not in argv:
+        OUT.write_text(text, encoding="utf-8")
+        return 0
+    if OUT.read_text(encoding="utf-8") != text:
+        print("out of date (run tools/note-concepts/build_concerns.py): note-concerns.json")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
