@@ -412,8 +412,18 @@ def test_wrong_method_and_path_are_json(client: FlaskClient) -> None:
         ),
         (
             lambda r: r["prefetch"].update(conditions="not a resource"),
-            "is not valid",
+            "is not of type 'object', 'null'",
             "prefetch.conditions",
+        ),
+        (
+            lambda r: r["prefetch"].update(conditions={"entry": []}),
+            "'resourceType' is a required property",
+            "prefetch.conditions.resourceType",
+        ),
+        (
+            lambda r: r["prefetch"].update(conditions={"resourceType": "bundle"}),
+            "does not match",
+            "prefetch.conditions.resourceType",
         ),
         (
             lambda r: r["context"]["draftOrders"]["entry"][0]["resource"].update(status=7),
