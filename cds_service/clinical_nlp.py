@@ -84,6 +84,45 @@ SENTENCE_END = re.compile(
     rf"(?:(?<=[.!]){_NOT_AN_END}|(?<=\?)(?!\s+(?:yes|no|none|negative|positive|n/a|y|n)\b\s*(?:[.,;]|$)))\s+",
     re.I,
 )
+# Flowsheet fields at the start of a line, "asp_vol_mL=0.0", "LRA_active=Y": read as
+# "asp vol mL: 0.0", "LRA active: yes", the way the concept patterns read a labelled value,
+# each field a statement of its own.
+FIELD = re.compile(r"(?m)^([ \t]*)([A-Za-z][A-Za-z0-9_./()# -]{0,40}?)[ \t]*=[ \t]*(?!=)")
+YES_NO = re.compile(r"(?m):[ \t]*([YN])[ \t]*$")
+# Dictated punctuation ("... the wound is packed period"), read only in a note that is
+# plainly dictated (it says "comma" twice): elsewhere "period" is a word ("trial period").
+DICTATED = re.compile(r"\bcomma\b.*?\bcomma\b", re.I | re.S)
+SPOKEN = re.compile(
+    r"[ \t]+(?:(?P<stop>period|full stop)(?:[ \t]+new paragraph)?|(?P<comma>comma)|"
+    r"(?P<semi>semicolon))\b|(?m:^(?P<head>[ \t]*\w+(?:[ \t]\w+)?)[ \t]+colon\b)",
+    re.I,
+)
+
+
+def _as_written(text: str) -> str:
+    """Flowsheet fields and dictated punctuation as a typed note would have them.
+
+    Both keep every word; only separators change, so what is read is what was written.
+    """
+    if "=" in text:
+        # Each field is a statement of its own (a break before it), like a table row.
+        text = FIELD.sub(
+            lambda m: SEGMENT_BREAK + m.group(1) + m.group(2).replace("_", " ") + ": ", text
+        )
+        text = YES_NO.sub(lambda m: ": yes" if m.group(1) == "Y" else ": no", text)
+    if DICTATED.search(text):
+        text = SPOKEN.sub(_punctuation, text)
+    return text
+
+
+def _punctuation(spoken: re.Match[str]) -> str:
+    if spoken.group("head") is not None:
+        return spoken.group("head") + ":"
+    if spoken.group("stop"):
+        return "."
+    return "," if spoken.group("comma") else ";"
+
+
 # A label/value table row as the HTML reader writes it (see note_text.CELL_PAIR).
 CELL_PAIR_ROW = re.compile(
     f"(?P<label>[^{SEGMENT_BREAK}{CELL_PAIR}]*){CELL_PAIR}(?P<value>[^{SEGMENT_BREAK}{CELL_PAIR}]*)"
@@ -301,6 +340,7 @@ class NoteReader:
         """
         if len(text) > MAX_NOTE_CHARS:
             return True
+        text = _as_written(self._pairs_read(text))
         return any(self._by_category[c].search(text) for c in categories if c in self._by_category)
 
     def summarize(self, text: str, budget: ReadingBudget | None = None) -> NoteSummary:
@@ -349,7 +389,7 @@ class NoteReader:
         Section headers ("Family history:", "PMH:", "Assessment:") start a new block, so no
         chunk spans two sections, and each unit carries the kind of section it is under.
         """
-        blocks = list(_sections(self._pairs_read(text).split(SEGMENT_BREAK)))
+        blocks = list(_sections(_as_written(self._pairs_read(text)).split(SEGMENT_BREAK)))
         for number, (block, section) in enumerate(blocks):
             sentences = SENTENCE_END.split(block)
             for index, sentence in enumerate(sentences):
@@ -591,18 +631,21 @@ def _summary(text: str, mentions: list[Mention]) -> NoteSummary:
     if not mentions:
         return EMPTY_SUMMARY
     response = pain.trial_response(text, mentions)
+    months = prognosis.months(text, mentions)
+    uncertain = {
+        m.category
+        for m in mentions
+        if m.uncertain and not (m.negated or m.hypothetical or m.historical or m.family)
+    }
+    asserted = {m.category for m in mentions if m.asserted}
     return NoteSummary(
-        asserted=frozenset(m.category for m in mentions if m.asserted),
+        asserted=frozenset(asserted),
         negated=frozenset(m.category for m in mentions if m.negated),
-        prognosis_months=prognosis.months(text, mentions),
+        prognosis_months=months,
         pain_before=response.before,
         pain_after=response.after,
         percent_relief=response.percent_relief,
-        uncertain=frozenset(
-            m.category
-            for m in mentions
-            if m.uncertain and not (m.negated or m.hypothetical or m.historical or m.family)
-        ),
+        uncertain=frozenset(uncertain),
     )
 
 

@@ -24,6 +24,20 @@ OTHER_DEVICE = (
     r"(?:battery|batt|ERI|EOL|end[- ]of[- ]life|elective\s+replacement|motor|stall|memory|rotor|"
     r"smoke|detector|glucose|CGM|insulin|feeding|occlusion|phone|turned\s+out|not\s+the\s+pump)"
 )
+# Pump sites and signs of inflammation (two together, after a site, are a concern).
+SITE = (
+    r"(?:pocket|incision|wound|pump\s+site|catheter\s+site|exit\s+site|needle\s+site|refill\s+site)"
+)
+SIGN = r"(?:erythema(?:tous)?|red(?:ness)?|swollen|swelling|warm(?:th)?|indurat\w*|tender(?:ness)?|fluctuan\w*|draining|drainage)"
+# Between a site and its signs: not "for" (what to watch for), "or" (either sign), or a negation.
+SIGN_GAP = r"(?:(?!\b(?:for|or|nor|no|not|without|w/o|denies|negative)\b)[^.;\n])"
+# A short span of time left: "less than 6 months", "maybe 2-3 months", "a few weeks".
+TIME_LEFT = (
+    r"[\"'\u201c]?\s*(?:(?:probably|possibly|likely|maybe|perhaps|about|approximately|approx\.?|roughly|only|"
+    r"at\s+most|less\s+than|under|fewer\s+than|<|~|\u2264)\s*)*"
+    r"(?:[1-6]|one|two|three|four|five|six|a\s+few|a\s+couple\s+of|several)"
+    r"(?:\s*(?:-|\u2013|to|or)\s*(?:[1-6]|two|three|four|five|six))?\s*(?:months?|mos?|weeks?|wks?|days?)\b"
+)
 # Not prevented, not past, not feared or planned; and the lookahead that drops a mention
 # ruled out, not an infection, a contaminant or colonization, or beside negative cultures.
 INFECTION_GUARD = NOT_PREVENTED + NOT_PAST + NOT_FUTURE
@@ -109,6 +123,13 @@ concerns = [
             r"\b(?:infect(?:ed|ion|ions|ious)?|infxn|inf\.?(?=\s+(?:at|of|in|@))|abscess(?:es)?|purulen(?:t|ce)|pus|pustul(?:e|es|ar)|cellulitis|phlegmon|fluctuan(?:t|ce))\b"
             r"(?!\s+(?:diseases?|control|risk|precautions?|prevention|prophylaxis|specialist)\b)"
             r"|\bI\s?&\s?D\b|\bincision\s+and\s+drainage\b"
+            # cloudy or turbid fluid, organisms on a stain or growing in a culture
+            r"|\b(?:cloudy|turbid|milky|purulent|foul)\s+(?:fluid|drainage|aspirate|material)\b"
+            r"|\bgram\s+stain\b[^.;\n]{0,25}?\b(?:GPC|GNR|GPR|GNB|cocci|rods|bacilli|organisms)\b"
+            r"|\b(?:cultures?|cx)\s*(?:[:=]|are|is|was|were)?\s*(?:growing|grew|positive|pos\b|\+)"
+            r"|\b(?:heavy|moderate|many|light)\s+growth\b"
+            # two signs of inflammation at a pump site ("pocket swollen, erythematous, tender")
+            rf"|\b{SITE}\b{SIGN_GAP}{{0,15}}?\b{SIGN}\b{SIGN_GAP}{{0,25}}?\b{SIGN}\b"
             r"|\b(?:wound|pocket|site|incision|fluid)\s+(?:cx|cultures?)\s+(?:\+|pos\w*|grew|growing)"
         ),
     },
@@ -139,6 +160,14 @@ concerns = [
             r"|(?<!battery\s)(?<!device\s)(?<!pump\s)\bend[- ]of[- ]life\s+(?:care|stage|phase|discussions?|conversations?)\b"
             r"|(?<!functional\s)(?<!pain\s)(?<!neurologic\s)(?<!surgical\s)\b(?:prognosis|life\s+expectancy|LE|expected\s+survival|survival)\b"
             r"[^.;\n]{0,40}?\b(?:days?|weeks?|wks?|months?|mos?|short|limited|guarded|grim|dismal)\b"
+            # time left, told or estimated: "were told 'probably less than 6 months'",
+            # "oncology now estimates 1-2 months", "mom has 'maybe 2-3 months'"
+            rf"|\b(?:told|tells|estimates?|estimated|expects?|expected|gave|given|gives|predicts?|predicted|has|have|left\s+with)\b"
+            rf"[^.;\n\d]{{0,25}}?{TIME_LEFT}"
+            rf"|{TIME_LEFT}(?=[^.;\n]{{0,20}}\b(?:to\s+live|left|remaining|of\s+life|survival|to\s+survive)\b)"
+            # "does not expect him to survive beyond the spring" (the "not" is a PSEUDO cue)
+            r"|\b(?:expect\w*|anticipat\w*|likely|unlikely)\s+(?:(?:him|her|them|the\s+patient|pt)\s+)?to\s+(?:survive|live|make\s+it)\s+(?:beyond|past|until|through|to|more\s+than|much\s+longer)"
+            r"|\b(?:survive|live)\s+(?:only\s+)?(?:a\s+few|several|\d+)\s+(?:more\s+)?(?:days|weeks|months)\b"
         ),
     },
 ]

@@ -1,7 +1,8 @@
 """Validate the note corpus in this folder: schema, unique ids/texts, split and balance checks.
 
-Three splits: ``train`` (tuned on), ``dev`` (the first held-out set: reported once, then
-tuned on) and ``test`` (the current held-out set, never tuned on).  A writing-style family
+Splits by round: ``train`` (tuned on), ``dev`` and ``dev-r2`` (rounds 1 and 2 held out:
+each reported once, then tuned on) and ``test`` (round 3, the current held-out set, never
+tuned on).  A writing-style family
 lies wholly in one split, so the held-out figures measure styles the reader was not built from.
 
 Run:  .venv/bin/python tests/data/notes/check_notes.py   (exits non-zero on any problem)
@@ -16,7 +17,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 HERE = Path(__file__).resolve().parent
-SPLITS = ("train", "dev", "test")
+SPLITS = ("train", "dev", "dev-r2", "test")
 
 
 def main() -> int:
