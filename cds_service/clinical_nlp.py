@@ -124,8 +124,11 @@ def _punctuation(spoken: re.Match[str]) -> str:
 
 
 # A label/value table row as the HTML reader writes it (see note_text.CELL_PAIR).
+# Anchored at a segment's start, so each segment is scanned once: unanchored, a long
+# segment with a stray CELL_PAIR at its end was rescanned from every position (quadratic).
 CELL_PAIR_ROW = re.compile(
-    f"(?P<label>[^{SEGMENT_BREAK}{CELL_PAIR}]*){CELL_PAIR}(?P<value>[^{SEGMENT_BREAK}{CELL_PAIR}]*)"
+    f"(?:^|(?<={SEGMENT_BREAK}))(?P<label>[^{SEGMENT_BREAK}{CELL_PAIR}]*){CELL_PAIR}"
+    f"(?P<value>[^{SEGMENT_BREAK}{CELL_PAIR}]*)"
 )
 # Roughly spaCy's tokens: words (with inner ' or /, as in "h/o") and single punctuation marks.
 WORD = re.compile(r"[^\W_]+(?:['’/][^\W_]+)*|[^\w\s]")

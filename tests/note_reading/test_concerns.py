@@ -167,3 +167,16 @@ def test_a_repeated_concern_category_stops_start_up(tmp_path: Path) -> None:
     path.write_text(json.dumps(document))
     with pytest.raises(ConfigurationError, match="is repeated"):
         load_note_concepts(NOTE_CONCEPTS_DIR, path)
+
+
+@pytest.mark.parametrize("where", ["end", "start"])
+def test_a_stray_cell_pair_mark_in_a_long_note_costs_one_scan(where: str) -> None:
+    """A plain-text note may hold U+2028 anywhere; pairing scans each segment once (an
+    unanchored pattern rescanned a 20 KB segment from every position: 4 s; 200 KB: hours)."""
+    import time
+
+    filler = "word " * 20_000
+    text = filler + "\u2028x" if where == "end" else "x\u2028" + filler
+    start = time.monotonic()
+    READER.plan(text)
+    assert time.monotonic() - start < 5.0
