@@ -34,7 +34,7 @@ SIGN_GAP = r"(?:(?!\b(?:for|or|nor|no|not|without|w/o|denies|negative)\b)[^.;\n]
 # A short span of time left: "less than 6 months", "maybe 2-3 months", "a few weeks".
 TIME_LEFT = (
     r"[\"'\u201c]?\s*(?:(?:probably|possibly|likely|maybe|perhaps|about|approximately|approx\.?|roughly|only|"
-    r"at\s+most|less\s+than|under|fewer\s+than|<|~|\u2264)\s*)*"
+    r"at\s+most|less\s+than|under|fewer\s+than|<|~|\u2264)\s*){0,3}"
     r"(?:[1-6]|one|two|three|four|five|six|a\s+few|a\s+couple\s+of|several)"
     r"(?:\s*(?:-|\u2013|to|or)\s*(?:[1-6]|two|three|four|five|six))?\s*(?:months?|mos?|weeks?|wks?|days?)\b"
 )
