@@ -287,7 +287,6 @@ def _pipeline(targets: list[dict[str, Any]], document: dict[str, Any]) -> tuple[
 class _Concern:
     """One concern cue: the category it makes uncertain and those that settle its sentence."""
 
-    category: str
     concern_for: str
     settled_by: frozenset[str]
     regex: re.Pattern[str]
@@ -295,7 +294,6 @@ class _Concern:
     @classmethod
     def of(cls, entry: dict[str, Any]) -> _Concern:
         return cls(
-            entry["category"],
             entry["concernFor"],
             frozenset(entry["settledBy"]),
             re.compile(entry["pattern"]),
@@ -324,7 +322,7 @@ class NoteReader:
         self._forward_cue_words = _cue_words(
             r for r in rules if r.direction in ("FORWARD", "BIDIRECTIONAL")
         )
-        self._concerns = tuple(_Concern.of(c) for c in concerns)
+        self._concerns = {c["category"]: _Concern.of(c) for c in concerns}
         self._by_category = {
             category: _target_regex(
                 [t for t in document["targets"] if t["category"] == category]
@@ -343,7 +341,7 @@ class NoteReader:
         """
         if len(text) > MAX_NOTE_CHARS:
             return True
-        text = _as_written(self._pairs_read(text))
+        text = self._as_read(text)
         return any(self._by_category[c].search(text) for c in categories if c in self._by_category)
 
     def summarize(self, text: str, budget: ReadingBudget | None = None) -> NoteSummary:
@@ -392,7 +390,7 @@ class NoteReader:
         Section headers ("Family history:", "PMH:", "Assessment:") start a new block, so no
         chunk spans two sections, and each unit carries the kind of section it is under.
         """
-        blocks = list(_sections(_as_written(self._pairs_read(text)).split(SEGMENT_BREAK)))
+        blocks = list(_sections(self._as_read(text).split(SEGMENT_BREAK)))
         for number, (block, section) in enumerate(blocks):
             sentences = SENTENCE_END.split(block)
             for index, sentence in enumerate(sentences):
@@ -400,6 +398,10 @@ class NoteReader:
                 if self._targets.search(sentence):
                     for unit in self._sentence_units(sentence, number, tail):
                         yield unit if unit is None else replace(unit, section=section)
+
+    def _as_read(self, text: str) -> str:
+        """The text the pre-check and the plan both read: cell pairs, fields, punctuation."""
+        return _as_written(self._pairs_read(text))
 
     def _pairs_read(self, text: str) -> str:
         """Each label/value cell pair as "label: value", or as two segments when the label
@@ -499,24 +501,25 @@ class NoteReader:
             return []
         ends = [m.end() for m in SENTENCE_END.finditer(chunk)] + [len(chunk)]
         settled = {(bisect_left(ends, m.start - offset + 1), m.category) for m in found}
+
+        def unsettled(concern: _Concern, at: int) -> bool:
+            """No pattern the concern names matched in the sentence holding chunk offset ``at``."""
+            sentence = bisect_left(ends, at + 1)
+            return not any((sentence, c) in settled for c in concern.settled_by)
+
         # The pipeline runs only when some cue lies in a sentence no pattern settled, so
         # a chunk dense in concept phrases costs no second pass.
         if not any(
-            not any((bisect_left(ends, hit.start() + 1), c) in settled for c in concern.settled_by)
-            for concern in self._concerns
+            unsettled(concern, hit.start())
+            for concern in self._concerns.values()
             for hit in concern.regex.finditer(chunk)
         ):
             return []
-        by_category = {c.category: c for c in self._concerns}
         cues = []
         for mention in _in_section(self._chunk_mentions(chunk, offset, self._concern_nlp), section):
-            concern = by_category[mention.category]
-            sentence = bisect_left(ends, mention.start - offset + 1)
-            if any((sentence, c) in settled for c in concern.settled_by):
-                continue
-            if mention.negated or mention.hypothetical or mention.historical or mention.family:
-                continue
-            cues.append(replace(mention, category=concern.concern_for, uncertain=True))
+            concern = self._concerns[mention.category]
+            if unsettled(concern, mention.start - offset) and mention.about_now:
+                cues.append(replace(mention, category=concern.concern_for, uncertain=True))
         return cues
 
     def _run_pipeline(self, chunk: str, nlp: Any = None) -> Any:
@@ -634,21 +637,14 @@ def _summary(text: str, mentions: list[Mention]) -> NoteSummary:
     if not mentions:
         return EMPTY_SUMMARY
     response = pain.trial_response(text, mentions)
-    months = prognosis.months(text, mentions)
-    uncertain = {
-        m.category
-        for m in mentions
-        if m.uncertain and not (m.negated or m.hypothetical or m.historical or m.family)
-    }
-    asserted = {m.category for m in mentions if m.asserted}
     return NoteSummary(
-        asserted=frozenset(asserted),
+        asserted=frozenset(m.category for m in mentions if m.asserted),
         negated=frozenset(m.category for m in mentions if m.negated),
-        prognosis_months=months,
+        prognosis_months=prognosis.months(text, mentions),
         pain_before=response.before,
         pain_after=response.after,
         percent_relief=response.percent_relief,
-        uncertain=frozenset(uncertain),
+        uncertain=frozenset(m.category for m in mentions if m.uncertain and m.about_now),
     )
 
 

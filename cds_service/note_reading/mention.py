@@ -17,7 +17,10 @@ class Mention:
     family: bool
 
     @property
+    def about_now(self) -> bool:
+        """About the patient, now: not negated, hypothetical, historical or someone else's."""
+        return not (self.negated or self.hypothetical or self.historical or self.family)
+
+    @property
     def asserted(self) -> bool:
-        return not (
-            self.negated or self.uncertain or self.hypothetical or self.historical or self.family
-        )
+        return self.about_now and not self.uncertain
