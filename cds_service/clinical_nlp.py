@@ -99,11 +99,40 @@ SPOKEN = re.compile(
 )
 
 
-def _as_written(text: str) -> str:
-    """Flowsheet fields and dictated punctuation as a typed note would have them.
+# Exam shorthand for "none": "Ø alarms", "incision: -erythema, -drainage" (a minus sign
+# glued to a word after a colon, comma or semicolon: not a hyphenated word or a bullet),
+# and "r/o'd" (ruled out). Read as the words they stand for, so ConText's negation rules see
+# them; a "+" finding needs nothing (it is asserted anyway).
+SHORTHAND_NONE = re.compile(r"(?<![\w/])[Ø∅](?=[ \t]*[A-Za-z])|\br/o['’]d\b")
+# A minus sign is read as "no" only on a line listing two or more signed findings
+# ("-erythema, -drainage", "+swelling, -warmth"): one "Plan: -continue" is a bullet.
+SIGNED_ITEM = re.compile(r"(?<=[,;:])[ \t]?[-+](?=[A-Za-z])")
+SIGNED_LINE = re.compile(r"[^\n]+")
 
-    Both keep every word; only separators change, so what is read is what was written.
+
+def _shorthand(sign: re.Match[str]) -> str:
+    return "ruled out" if sign.group(0).startswith("r/o") else "no"
+
+
+def _signed_items(line: re.Match[str]) -> str:
+    """A line of two or more signed findings, each minus read as "no", each plus left out."""
+    written = line.group(0)
+    signs = SIGNED_ITEM.findall(written)
+    if len(signs) < 2 or all(sign.endswith("+") for sign in signs):
+        return written
+    return SIGNED_ITEM.sub(
+        lambda m: m.group(0)[:-1] + ("no " if m.group(0)[-1] == "-" else ""), written
+    )
+
+
+def _as_written(text: str) -> str:
+    """Flowsheet fields, dictated punctuation and exam shorthand as a typed note has them.
+
+    Fields and dictation keep every word (only separators change); shorthand signs are
+    read as the words they stand for, so what is read is what was written.
     """
+    if "Ø" in text or "∅" in text or "-" in text or "r/o" in text:
+        text = SHORTHAND_NONE.sub(_shorthand, SIGNED_LINE.sub(_signed_items, text))
     if "=" in text:
         # Each field is a statement of its own (a break before it), like a table row.
         text = FIELD.sub(
@@ -235,6 +264,11 @@ class ReadingPlan:
     sections: tuple[str | None, ...]
 
 
+# The ConText category of a line break: modifiers in the data's ``lineBoundDirections`` stop
+# there, so a templated line's "Complications: none" negates its own line only.
+LINE_BREAK = "LINE_BREAK"
+
+
 def _pipeline(targets: list[dict[str, Any]], document: dict[str, Any]) -> tuple[Any, list[Any]]:
     """A medspaCy pipeline matching ``targets``, with ConText's defaults and our rules.
 
@@ -278,6 +312,10 @@ def _pipeline(targets: list[dict[str, Any]], document: dict[str, Any]) -> tuple[
             )
             for r in document["contextRules"]
         ]
+        line_bound = set(document["lineBoundDirections"])
+        for rule in [*defaults, *ours]:
+            if rule.direction in line_bound:
+                rule.terminated_by = {*rule.terminated_by, LINE_BREAK}
         context.add(defaults)
         context.add(ours)
     return nlp, [*defaults, *ours]
@@ -467,7 +505,9 @@ class NoteReader:
             found = _in_section(self._chunk_mentions(chunk, offset), section)
             mentions += found + self._concern_mentions(chunk, offset, section, found)
             offset += len(chunk) + 1
-        summary = _summary(" ".join(plan.chunks), mentions)
+        # Chunks are joined by a line break (one character, as the offsets count): numbers
+        # are read clause by clause, and two chunks are never one clause.
+        summary = _summary("\n".join(plan.chunks), mentions)
         return summary if complete else replace(summary, complete=False)
 
     def _chunk_mentions(self, chunk: str, offset: int, nlp: Any = None) -> list[Mention]:

@@ -9,13 +9,19 @@ of exactly two plain cells is a label and its value ("Prognosis | weeks", "Infec
 screen | Negative"): it is written ``label CELL_PAIR value`` so the reader can read it as
 one statement "label: value" — unless the label holds words that would reach into the
 value ("Denies nausea | Pump alarm sounded"), which the reader, knowing its ConText cue
-words, keeps apart. Any other row keeps each cell apart.
+words, keeps apart. In a table whose first row names three or more columns (``<th>`` cells),
+each plain body row of as many cells is one segment, a line per cell, "row label: value
+(column)" ("+1 h: 5 (NRS)", "Pocket: pending (Culture)"): a cell means what its row and
+column say, the row's cells stay together (a result beside its intervention), and a line's
+"none" negates only its own line (the reader's line-bound rules). Any other row keeps each
+cell apart.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 
 from lxml import etree
 
@@ -52,6 +58,10 @@ class _TextTarget:
         self._row_start: int | None = None
         self._row_cells = 0
         self._row_headers = 0
+        self._cell_starts: list[int] = []  # where each cell of the open row starts in parts
+        # The open table's column names (from a first row of <th> cells), else None.
+        self._columns: list[str] | None = None
+        self._table_rows = 0
 
     def start(self, tag: str | bytes, attrib: dict[str | bytes, str | bytes]) -> None:
         """Open an element: a break before blocks and cells, or start skipping script/style."""
@@ -88,11 +98,15 @@ class _TextTarget:
         if name == "tr":
             self._row_start = None if self._row_start is not None else len(self.parts)
             self._row_cells = self._row_headers = 0
+            self._cell_starts = []
         elif name in ("td", "th") and self._row_start is not None:
             self._row_cells += 1
             self._row_headers += name == "th"
+            self._cell_starts.append(len(self.parts))
         elif name == "table":
             self._row_start = None
+            self._columns = None
+            self._table_rows = 0
 
     def _close_row(self) -> None:
         """Write a closed two-cell row as ``label CELL_PAIR value`` in one segment.
@@ -103,13 +117,48 @@ class _TextTarget:
         "Exp vol | Asp vol" is a record of two values.
         """
         start, self._row_start = self._row_start, None
-        if start is None or self._row_cells != 2 or self._row_headers == 2:
+        first_row = self._table_rows == 0
+        self._table_rows += 1
+        if start is None:
+            self._columns = None  # a nested table: its rows and ours are not a grid
+            return
+        cells = self._cells()
+        if first_row and self._row_headers == self._row_cells >= 3:
+            self._columns = cells  # None when a header cell holds blocks
+            return
+        if self._columns is not None and cells is not None and len(cells) == len(self._columns):
+            self._write_grid_row(start, cells, self._columns)
+            return
+        if self._row_cells != 2 or self._row_headers == 2:
             return
         texts = [t.strip() for t in "".join(self.parts[start:]).split(SEGMENT_BREAK)]
         texts = [t for t in texts if t]
         if len(texts) != 2 or not any(c.isalpha() for c in texts[0]):
             return
         self.parts[start:] = [texts[0], CELL_PAIR, texts[1], SEGMENT_BREAK]
+
+    def _cells(self) -> list[str] | None:
+        """The open row's cell texts, or None when a cell holds blocks (not a plain value)."""
+        bounds = [*self._cell_starts, len(self.parts)]
+        cells = []
+        for begin, end in itertools.pairwise(bounds):
+            pieces = [t.strip() for t in "".join(self.parts[begin:end]).split(SEGMENT_BREAK)]
+            pieces = [t for t in pieces if t]
+            if len(pieces) > 1:
+                return None
+            cells.append(pieces[0] if pieces else "")
+        return cells
+
+    def _write_grid_row(self, start: int, cells: list[str], columns: list[str]) -> None:
+        """A body row under named columns: "row label: value (column)", a line per cell."""
+        # The corner header often names the scale or the row kind ("VAS (mm)", "Time").
+        label = " ".join(t for t in (columns[0], cells[0]) if t)
+        segments = [
+            f"{label}: {value} ({column})" if label else f"{column}: {value}"
+            for column, value in zip(columns[1:], cells[1:], strict=True)
+            if value
+        ]
+        self.parts[start:] = ["\n".join(segments or [label]), SEGMENT_BREAK]
 
     def _break(self) -> None:
         """One break between texts; runs of empty blocks (deep nesting) add no more."""

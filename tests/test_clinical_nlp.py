@@ -96,6 +96,19 @@ def test_empty_pump_events(text: str, asserted: bool) -> None:
         ("Pocket infection resolved.", False),
         ("Erythema and drainage: pocket infection.", True),
         ("Active infection: cellulitis of the flank.", True),
+        # "Complications: none" negates its own line, not the findings above it
+        (
+            "BRIEF OP NOTE\nPre-op dx: IT pump pocket infection\n"
+            "Findings: 15 mL purulent fluid in pocket\nEBL: 30 mL   Complications: none",
+            True,
+        ),
+        # exam shorthand: Ø and a line of minus-signed findings are "no"
+        ("incision: -erythema, -drainage, -fluct, Ø fever. c/d/i.", False),
+        ("Pocket: Ø erythema, Ø warmth, Ø fluctuance.", False),
+        ("r/o'd pocket inf: CRP 4, US no collection.", False),
+        ("pocket: +erythema, +fluctuance, -fever; purulent drainage expressed", True),
+        # an organism as a labelled value (a culture table's cell)
+        ("Blood #1: MRSA", True),
     ],
 )
 def test_infection_mentions(text: str, asserted: bool) -> None:

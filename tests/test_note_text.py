@@ -152,3 +152,36 @@ def test_any_html_ish_string_gives_text(markup: str) -> None:
 @given(st.text(max_size=300))
 def test_any_string_gives_text(markup: str) -> None:
     assert isinstance(html_to_text(markup), str)
+
+
+def test_a_row_under_three_or_more_named_columns_is_read_cell_by_cell_in_one_segment() -> None:
+    """Each cell is "row label: value (column)" on its own line; the row stays one segment, so
+    a result stays beside its intervention and a cell's "none" stays on its own line."""
+    markup = (
+        "<table><thead><tr><th>Time</th><th>NRS</th><th>Notes</th></tr></thead><tbody>"
+        "<tr><td>Pre</td><td>8</td><td>Baseline</td></tr>"
+        "<tr><td>+1 h</td><td>5</td><td></td></tr></tbody></table>"
+    )
+    segments = [s for s in html_to_text(markup).split(SEGMENT_BREAK) if s]
+    assert segments == [
+        "Time",
+        "NRS",
+        "Notes",
+        "Time Pre: 8 (NRS)\nTime Pre: Baseline (Notes)",
+        "Time +1 h: 5 (NRS)",
+    ]
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        # two named columns: the label/value rows below keep their CELL_PAIR reading
+        "<table><tr><th>Date</th><th>Event</th></tr><tr><td>2021</td><td>abscess</td></tr></table>",
+        # a row with a different number of cells, or a cell holding blocks, is not a grid row
+        "<table><tr><th>A</th><th>B</th><th>C</th></tr><tr><td>x</td><td>y</td></tr></table>",
+        "<table><tr><th>A</th><th>B</th><th>C</th></tr>"
+        "<tr><td>x</td><td><p>y</p><p>z</p></td><td>w</td></tr></table>",
+    ],
+)
+def test_other_tables_are_not_read_as_grids(markup: str) -> None:
+    assert "):" not in html_to_text(markup) and " (B)" not in html_to_text(markup)

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cds_service.note_reading.mention import Mention
 
@@ -62,7 +62,7 @@ def trial_response(text: str, mentions: list[Mention]) -> PainResponse:
     in for the mentions' ConText flags); ``mentions`` is part of the reader's interface.
     """
     del mentions
-    if not ANYTHING.search(text):
+    if not ANYTHING.search(text) and not RELIEF_WORDS.search(text):
         return PainResponse()  # no number, percentage or relief word: nothing to read
     return _Reader(text).response()
 
@@ -200,6 +200,32 @@ HEADER_GAP = re.compile(
     r"[\s|,/():&-]{0,8}(?:(?:and|NRS|VAS|pain|score)\b[\s|,/():&-]{0,8}){0,2}", re.I
 )
 MAX_COLUMNS = 12  # time points in one header row
+# Another measure named in parentheses right after a number: "0 (Sedation)", "14 (RR)".
+MEASURE_AFTER = re.compile(
+    r"\s{0,2}\(\s{0,2}(?:ashworth|MAS|sedation|POSS|RASS|RR|HR|BP|SpO2|O2|sats?|temp\w*|"
+    r"strength|tone|spasms?|spasticity|ODI|PHQ\S*|GAD\S*|ECOG|KPS|PPS|weight|MME|dose)\s{0,2}\)",
+    re.I,
+)
+# Spasticity words: a trial scored by tone, whose "pain unchanged" is no pain result.
+TONE_TRIAL = re.compile(r"\b(?:ashworth|MAS|spastic\w*|tone|baclofen)\b", re.I)
+# Another measure named in parentheses right after a number: "0 (Sedation)", "14 (RR)".
+MEASURE_AFTER = re.compile(
+    r"\s{0,2}\(\s{0,2}(?:ashworth|MAS|sedation|POSS|RASS|RR|HR|BP|SpO2|O2|sats?|temp\w*|"
+    r"strength|tone|spasms?|spasticity|ODI|PHQ\S*|GAD\S*|ECOG|KPS|PPS|weight|MME|dose)\s{0,2}\)",
+    re.I,
+)
+# Spasticity words: a trial scored by tone, whose "pain unchanged" is no pain result.
+TONE_TRIAL = re.compile(r"\b(?:ashworth|MAS|spastic\w*|tone|baclofen)\b", re.I)
+# A log entry's time stamp at the start of a line or a "|" cell: "09:30 NRS 6", "1100 NRS 7",
+# "Day 2 21:00  VAS 30/100", "+3 h NRS 2", "T+4h 2". A score on such a line with no label of
+# its own is a later reading of the log (the baseline is labelled, or the first entry).
+LINE_START = re.compile(r"[\n|\u2029]")
+STAMP = re.compile(
+    r"[ \t>*-]*(?:(?:day|POD|D)\s*\d{1,2}[ \t,]+)?"
+    r"(?:\d{1,2}:\d{2}|[01]\d[0-5]\d|2[0-3][0-5]\d|\+\s*\d{1,2}\s*h(?:rs?|ours?)?|T\s*\+\s*\d{1,3}\s*h?)"
+    r"(?![\d:/])",
+    re.I,
+)
 # A label this far before a score loses to one right after it (within NEAR_GAP characters).
 FAR_LABEL = 12
 NEAR_GAP = 4
@@ -240,6 +266,12 @@ _RELIEF_WORDS: tuple[tuple[str, float, bool], ...] = (
         50,
         True,
     ),
+    # "pain ~half of baseline", "about half what it was"
+    (
+        r"\bhalf\s+(?:of\s+)?(?:(?:the|his|her|their)\s+)?(?:baseline|what\s+it\s+was|pre-?\w*)\b",
+        50,
+        True,
+    ),
     (r"\btwo[-\s]thirds?\b", 67, True),
     (r"\b(?:a|one)[-\s]third\b", 33, True),
     (r"\bthree[-\s]quarters?\b", 75, True),
@@ -249,7 +281,9 @@ _RELIEF_WORDS: tuple[tuple[str, float, bool], ...] = (
         r"|\bcomplete(?:ly)?\s+(?:pain[-\s]free|relieved|resolved|gone)\b"
         r"|\b(?:complete|total|full)\s+(?:pain\s+)?relief\b|\bpain[-\s]free\b"
         r"|\b(?:relieved|eliminated|abolished|resolved)\s+[\w\s]{0,25}?\b(?:completely|"
-        r"entirely)\b",
+        r"entirely)\b"
+        # "the pain resolved for ~10 h", "pain gone", "the pain went away"
+        r"|\bpain\s+(?:(?:completely|fully|totally|entirely)\s+)?(?:resolved|gone|went\s+away|disappeared)\b",
         100,
         False,
     ),
@@ -257,7 +291,10 @@ _RELIEF_WORDS: tuple[tuple[str, float, bool], ...] = (
         r"\bno\s+(?:(?:meaningful|significant|appreciable|real|noticeable|discernible|"
         r"measurable|clinically\s+significant)\s+)?(?:pain\s+)?(?:relief|benefit|improvement)\b"
         r"|\bzero\s+(?:relief|benefit)\b|\bwithout\s+(?:any\s+)?(?:relief|benefit)\b"
-        r"|\b(?:relief|benefit|improvement|response)\b[^.;\n]{0,30}?:\s*none\b",
+        r"|\b(?:relief|benefit|improvement|response)\b[^.;\n]{0,30}?:\s*none\b"
+        # "the injection did nothing", "pain unchanged", "no change in pain"
+        r"|\bdid\s+(?:absolutely\s+)?nothing\b|\bpain\s+(?:was\s+|remained\s+|essentially\s+)?unchanged\b"
+        r"|\bunchanged\s+pain\b|\bno\s+(?:change|difference|effect)\s+(?:in|on|to)\s+(?:(?:his|her|their|the)\s+)?pain\b(?!\s+(?:meds|medications?|regimen|plan|management|contract|agreement|pump|clinic))",
         0,
         False,
     ),
@@ -297,13 +334,29 @@ OTHER_PERSON = re.compile(
 PLANNED = re.compile(
     r"\b(?:schedul\w*|plan(?:ned|ning|s)?|to\s+be\s+(?:scheduled|done|arranged|performed|booked|"
     r"repeated)|will|next\s+(?:week|month|visit|time)|tomorrow|upcoming|pending|postponed|"
-    r"cancel+ed|declined?|defer\w*|consider\w*|candidate\s+for|interested\s+in|"
+    r"cancel+ed|declined?|defer\w*|moved\s+to|re-?schedul\w*|consider\w*|candidate\s+for|interested\s+in|"
     r"(?:vs\.?|versus)\s+(?:an?\s+)?(?:SCS|spinal|stim\w*|pump|implant|IT|intrathecal|trial|"
     r"surgery|conservative|medical|continued)|if|hop(?:e|es|ing)|abort\w*|attempt\w*|never|"
     r"goals?|expect\w*|request\w*|awaiting|future|would\s+like|wish\w*|wants?|discuss\w*(?!\s+(?:the\s+)?(?:results?|"
     r"outcomes?|findings)))\b",
     re.I,
 )
+
+# Right before a trial phrase (searched up to it, so ``$`` is the phrase), a denial that it
+# was done: "not an opioid or drug-delivery trial", "No intrathecal trial has been done".
+NOT_DONE = re.compile(
+    r"\b(?:not|no|never|nor|without)\s{1,3}(?:(?:had|have|has|been|yet|an?|any|the|prior|previous)\s{1,3}){0,3}"
+    r"(?:[\w-]{1,30}\s{1,3}(?:or\s{1,3})?){0,3}$",
+    re.I,
+)
+# A trial called off after it started: its scores (the arrival score) are no result.
+ABORTED = re.compile(
+    r"\b(?:procedure|trial|test\s+dose|injection|attempt)\s+(?:was\s+)?(?:aborted|abandoned|"
+    r"cancel+ed|terminated|not\s+(?:performed|done|completed))\b|\bno\s+(?:drug|medication|"
+    r"medicine|opioid|morphine|study\s+drug)\s+(?:was\s+)?(?:given|administered|injected|delivered)\b",
+    re.I,
+)
+ABORT_REACH = 600  # characters after the trial phrase: its own procedure log
 
 # Phrases that name this kind of trial, and those that name something else.
 DRUG_TRIAL = re.compile(
@@ -329,7 +382,7 @@ OTHER_PROCEDURE = re.compile(
     r"neurostimulat\w*|medial\s+branch(?:\s+blocks?)?|MBBs?|RFA|radiofrequency|ablation|"
     r"rhizotomy|neurotomy|facet\w*|SI[-\s]joint|sacroiliac|genicular|"
     r"trigger[-\s]point(?:\s+injections?)?|TPIs?|stellate|celiac|coeliac|hypogastric|splanchnic|"
-    r"neuroly\w+|sympathetic|ketamine|lidocaine\s+infusions?|blood\s+patch|EBP|"
+    r"neuroly\w+|sympathetic|ketamine|lidocaine\s+(?:infusions?|trial)|IV\s+(?:lidocaine|ketamine)|blood\s+patch|EBP|"
     r"labou?r\s+epidural|kyphoplasty|vertebroplasty|botox|botulinum|PRP|acupuncture|"
     r"(?:nerve|ganglion|plexus|occipital|intercostal|paravertebral|pudendal|suprascapular|"
     r"femoral|sciatic)\s+blocks?|post-?op\w*|POD\s*#?\d+|"
@@ -356,6 +409,7 @@ MARKS = {
     "negated": NEGATED_RESULT,
     "other person": OTHER_PERSON,
     "planned": PLANNED,
+    "aborted": ABORTED,
     "pct before": PCT_BEFORE,
     "pct block": PCT_BLOCK,
     "relief near": RELIEF_NEAR,
@@ -443,6 +497,7 @@ class _Reader:
         self.relief_words = list(RELIEF_WORDS.finditer(text))
         self.clause_ends = [m.end() for m in CLAUSE_END.finditer(text)]
         self.sentence_stops = [m.end() for m in SENTENCE_STOP.finditer(text)]
+        self.line_starts = [0] + [m.end() for m in LINE_START.finditer(text)]
         self._contexts: list[_Context] | None = None
         self._context_starts: list[int] = []
         self._done: dict[int, bool] = {}
@@ -482,7 +537,10 @@ class _Reader:
     # contexts ------------------------------------------------------------------------------
 
     def _find_contexts(self) -> list[_Context]:
+        """Trial and procedure phrases; another procedure only when it was done (a "candidate
+        for implanted pump" line above a trial log does not claim the log's scores)."""
         others = [_Context(m.start(), m.end(), False) for m in OTHER_PROCEDURE.finditer(self.text)]
+        others = [c for c in others if self.done(c)]
         other_starts = [c.start for c in others]
         trials = []
         for match in DRUG_TRIAL.finditer(self.text):
@@ -507,6 +565,8 @@ class _Reader:
             self._done[start] = not (
                 planned.within(before, start)
                 or planned.within(end, stop)
+                or NOT_DONE.search(self.text, max(0, start - 60), start) is not None
+                or self.mark("aborted").within(end, end + ABORT_REACH)
                 or self.mark("other person").within(self.sentence_start(start, 150), start)
             )
         return self._done[context.start]
@@ -583,10 +643,13 @@ class _Reader:
         return value if 0 <= value <= 10 else None
 
     def blocked(self, token: _Token) -> bool:
-        """A bare number right after a word for another measure (RR 14, Ashworth 4)."""
+        """A bare number right after a word for another measure (RR 14, Ashworth 4), or
+        labelled by one in parentheses after it, as a table cell is ("0 (Sedation)")."""
         if token.kind != "num":
             return False
         start = max(self.clause_start(token.start), token.start - 25)
+        if MEASURE_AFTER.match(self.text, token.end):
+            return True
         return (
             self.blockers.last_in(start, token.start) is not None
             and self.pains.last_in(start, token.start) is None
@@ -727,7 +790,10 @@ class _Reader:
                 label = None
             role = label.kind if label is not None else None
             consumed = token.end
-            if label is None or token.start - label.end > FAR_LABEL:
+            # A log entry's time stamp ("Day 1 06:00  VAS 78/100 baseline") yields to a label
+            # after the score, however near the stamp.
+            stamp = label is not None and self.in_stamp(label)
+            if label is None or stamp or token.start - label.end > FAR_LABEL:
                 # none before it, or one far before it and one right after it: "(3 d): mean
                 # NRS 7.2 at baseline" is the baseline
                 trailing = self._trailing_role(token, index, headers)
@@ -741,8 +807,26 @@ class _Reader:
             value = self.value(token)
             if value is not None:
                 kind = "post" if role == "time" else (role or "plain")
+                if kind == "plain" and self.stamped(token):
+                    kind = "logged"
                 readings.append(_Reading(kind, token.start, token.end, (value,)))
         return readings
+
+    def stamp_end(self, position: int) -> int | None:
+        """Where the time stamp that starts the line (or "|" cell) of ``position`` ends."""
+        line = self.line_starts[bisect_right(self.line_starts, position) - 1]
+        stamp = STAMP.match(self.text, line)
+        return stamp.end() if stamp is not None else None
+
+    def stamped(self, token: _Token) -> bool:
+        """Whether the token's line starts with a time stamp before it: a log entry."""
+        end = self.stamp_end(token.start)
+        return end is not None and end <= token.start
+
+    def in_stamp(self, token: _Token) -> bool:
+        """Whether the token is part of its line's time stamp ("Day 1" of "Day 1 06:00")."""
+        end = self.stamp_end(token.start)
+        return end is not None and token.end <= end and token.kind == "time"
 
     def _trailing_role(
         self, token: _Token, index: int, headers: set[int]
@@ -795,6 +879,9 @@ class _Reader:
             near = max(self.clause_start(match.start()), match.start() - 30)
             if needs_word and not self.mark("relief near").within(near, match.end() + 20):
                 continue
+            sentence = self.sentence_start(match.start(), 150)
+            if value == 0 and TONE_TRIAL.search(self.text, sentence, match.start()):
+                continue  # "Ashworth 3 -> 1; pain unchanged": a spasticity trial's aside
             readings.append(_Reading("words", match.start(), match.end(), (float(value),)))
         return readings
 
@@ -823,7 +910,7 @@ class _Reader:
             key=lambda r: r.start,
         )
         kept = []
-        for reading in readings:
+        for reading in _log_entries(readings):
             if self.excluded(reading):
                 continue
             context = self.context_of(reading)
@@ -833,6 +920,24 @@ class _Reader:
             elif context.trial and self.done(context):
                 kept.append(reading)
         return _combine(kept)
+
+
+def _log_entries(readings: list[_Reading]) -> list[_Reading]:
+    """Time-stamped log entries as the trial's scores: each is a later reading, except the
+    first when no baseline is labelled before it (and a lone entry is no timeline)."""
+    logged = [r for r in readings if r.kind == "logged"]
+    if not logged:
+        return readings
+    first = logged[0].start
+    labelled = any(r.kind == "pre" and r.start < first for r in readings)
+    if not labelled and len(logged) < 2:
+        return [replace(r, kind="plain") if r.kind == "logged" else r for r in readings]
+    return [
+        replace(r, kind="pre" if r.start == first and not labelled else "post")
+        if r.kind == "logged"
+        else r
+        for r in readings
+    ]
 
 
 def _combine(readings: list[_Reading]) -> PainResponse:

@@ -43,16 +43,9 @@ ROOT = Path(__file__).resolve().parents[2]
         ("Aspirated 8 mL cloudy fluid from the pocket.", "SITE_INFECTION"),
         ("Oncology now estimates 1-2 months.", "TERMINAL"),
         ('They were told "probably less than 6 months."', "TERMINAL"),
-        pytest.param(
-            "Dr. Y does not expect him to survive beyond the spring.",
-            "TERMINAL",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="a prognosis pattern matches the sentence (so it is settled) but reads "
-                "no span of time from 'beyond the spring'; making every unquantified prognosis "
-                "'verify' cost 26 points of held-out specificity",
-            ),
-        ),
+        # a horizon in words beside a prognosis phrase stays a concern (SURVIVAL_HORIZON_CUE)
+        ("Dr. Y does not expect him to survive beyond the spring.", "TERMINAL"),
+        ("Not expected to survive the admission per ICU team.", "TERMINAL"),
         # a family member reporting is not the experiencer
         ('Tel enc w pt\'s son: were told "maybe 2 months" left.', "TERMINAL"),
         # flowsheet fields and dictated punctuation read as typed

@@ -122,6 +122,37 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ("Trial of duloxetine 60 mg: pain 7 -> 5.", PainResponse()),
         # a medication's stop reason is not a trial's 0% relief
         ("No relief whatsoever", PainResponse()),
+        # time-stamped logs: the labelled baseline (or the first entry), then the lowest after
+        (
+            "IT trial log (ziconotide 2.5 mcg bolus)\n"
+            "1100 NRS 7\n1230 NRS 7\n1500 NRS 6\n1800 NRS 7",
+            PainResponse(7, 6),
+        ),
+        (
+            "Temporary IT catheter trial\nDay 1 06:00  VAS 78/100 baseline\n"
+            "Day 1 21:00  VAS 55/100\nDay 2 09:00  VAS 22/100\nDay 3 09:00  VAS 26/100",
+            PainResponse(7.8, 2.2),
+        ),
+        (
+            "IT morphine trial\n07:50 Baseline NRS 8/10\n08:01 morphine 0.3 mg injected\n"
+            "09:30 NRS 6\n13:00 NRS 2\n15:00 NRS 3",
+            PainResponse(8, 2),
+        ),
+        # relief in words
+        ("After the IT test dose the pain resolved for ~10 h.", PainResponse(None, None, 100)),
+        ('IT fentanyl trial dose: pt states it "did nothing".', PainResponse(None, None, 0)),
+        ("IT test dose: no change in pain per pt overnight.", PainResponse(None, None, 0)),
+        ("IT MSO4 test dose: pain ~half of baseline at peak.", PainResponse(None, None, 50)),
+        ("IT trial moved to 3/21; no change to pain meds.", PainResponse()),
+        ("Trial of IT baclofen for spasticity: Ashworth 3 -> 1; pain unchanged.", PainResponse()),
+        # a trial that was not done, or not a drug-delivery trial
+        (
+            "Procedure log - IT test dose\n10:12 no CSF flow after 3 passes\n"
+            "10:46 Procedure aborted, no drug administered\n11:30 Pain NRS 7, 3 later",
+            PainResponse(),
+        ),
+        ("It was a caudal ESI, not an opioid or drug-delivery trial; ~50% relief.", PainResponse()),
+        ("Neuropathic pain - IV lidocaine trial: pain 7/10 -> 3/10.", PainResponse()),
     ],
 )
 def test_pinned(text: str, expected: PainResponse) -> None:

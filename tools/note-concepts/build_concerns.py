@@ -173,6 +173,25 @@ concerns = [
         ),
     },
 ]
+# A horizon in words, not numbers, is a prognosis the prognosis patterns match but cannot
+# quantify: "does not expect him to survive beyond the spring", "not expected to survive the
+# admission". It stays a concern even beside a prognosis phrase (a number would settle it).
+concerns.append(
+    {
+        "category": "SURVIVAL_HORIZON_CUE",
+        "concernFor": "TERMINAL",
+        "settledBy": ["TERMINAL", "HOSPICE_NOT_CURRENT"],
+        "why": "survival to a named season, holiday or event (no number): a prognosis that may be under the minimum",
+        "pattern": (
+            # from the expectation on, so it is the longer match beside TERMINAL_CUE's
+            r"(?i)(?:\b(?:expect\w*|anticipat\w*|likely|unlikely)\s+(?:(?:him|her|them|the\s+patient|pt)\s+)?to\s+)?"
+            r"\b(?:survive|live|make\s+it)\s+(?:beyond|past|until|till|through|to|into)?\s*(?:the\s+|this\s+|next\s+)?"
+            r"(?:spring|summer|fall|autumn|winter|christmas|xmas|holidays?|thanksgiving|easter|new\s+year|"
+            r"end\s+of\s+(?:the\s+)?(?:week|month|year)|week(?:end)?|month|admission|hospitali[sz]ation|"
+            r"(?:his|her|their)\s+(?:birthday|anniversary))\b"
+        ),
+    }
+)
 # The letters (any case) each cue's words can start with, and digits where numbers start it.
 FIRST_LETTERS = {
     "EMPTY_PUMP_CUE": "abcdeflnorz",
@@ -181,6 +200,7 @@ FIRST_LETTERS = {
     "SYSTEMIC_INFECTION_CUE": "bfs",
     "CNS_INFECTION_CUE": "acemv",
     "TERMINAL_CUE": "0-9acefghilmnoprstuw",
+    "SURVIVAL_HORIZON_CUE": "aelmsu",
 }
 for concern in concerns:
     ahead = NOT_INFECTION if concern["concernFor"].endswith("_INFECTION") else ""

@@ -674,6 +674,7 @@ SITE_CULTURE = rx(
     first=words(
         r"pocket|wound|incision\w*|site|tract|pump|tissue|intra\w*|operative|drainage|exudate|catheter|cath|tip|abscess|cultures?|cx",
         start=True,
+        also=r"(?<=:\s)",  # an organism as a labelled value ("Blood #1: MRSA", a table cell)
     ),
     guard=COLON_NO + GUARD,
     *(
