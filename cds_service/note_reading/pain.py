@@ -92,6 +92,13 @@ _STAGE = r"(?:trial|injection|procedure|procedural|bolus|dose|op|test|infusion|t
 _TIME_UNIT = r"(?:h|hrs?|hours?|min|mins|minutes?|d|days?|wks?|weeks?)"
 _ARROW = r"-{1,2}>|[→⟶➔➙➝⇒]|=>|>"
 
+# Words for measures other than pain: a number right after one (or labelled by one in
+# parentheses) is not a pain score.
+_MEASURES = (
+    r"ashworth|MAS|sedation|POSS|RASS|RR|HR|BP|SpO2|O2|sats?|saturation|temp\w*|GCS|strength|"
+    r"tone|spasms?|spasticity|ODI|PHQ|GAD|BMI|ECOG|KPS|PPS|weight|walk\w*|ambulat\w*|sleep\w*|"
+    r"MME|dose|BDI|MMSE|MoCA|nausea|emesis|vomit\w*"
+)
 # One pass over the text. Tokens never start inside a word or a number (the leading
 # assertion), which also rejects most positions in one step.
 TOKEN = re.compile(
@@ -151,9 +158,7 @@ TOKEN = re.compile(
             ),
             (
                 "blocker",
-                r"\b(?:ashworth|MAS|sedation|POSS|RASS|RR|HR|BP|SpO2|O2|sats?|saturation|temp\w*|"
-                r"GCS|strength|tone|spasms?|spasticity|ODI|PHQ|GAD|BMI|ECOG|KPS|PPS|weight|walk\w*|"
-                r"ambulat\w*|sleep\w*|MME|dose|BDI|MMSE|MoCA|nausea|emesis|vomit\w*)\b",
+                rf"\b(?:{_MEASURES})\b",
             ),
         )
     )
@@ -201,19 +206,11 @@ HEADER_GAP = re.compile(
 )
 MAX_COLUMNS = 12  # time points in one header row
 # Another measure named in parentheses right after a number: "0 (Sedation)", "14 (RR)".
-MEASURE_AFTER = re.compile(
-    r"\s{0,2}\(\s{0,2}(?:ashworth|MAS|sedation|POSS|RASS|RR|HR|BP|SpO2|O2|sats?|temp\w*|"
-    r"strength|tone|spasms?|spasticity|ODI|PHQ\S*|GAD\S*|ECOG|KPS|PPS|weight|MME|dose)\s{0,2}\)",
-    re.I,
-)
+MEASURE_AFTER = re.compile(rf"\s{{0,2}}\(\s{{0,2}}(?:{_MEASURES})[\w-]{{0,3}}\s{{0,2}}\)", re.I)
 # Spasticity words: a trial scored by tone, whose "pain unchanged" is no pain result.
 TONE_TRIAL = re.compile(r"\b(?:ashworth|MAS|spastic\w*|tone|baclofen)\b", re.I)
 # Another measure named in parentheses right after a number: "0 (Sedation)", "14 (RR)".
-MEASURE_AFTER = re.compile(
-    r"\s{0,2}\(\s{0,2}(?:ashworth|MAS|sedation|POSS|RASS|RR|HR|BP|SpO2|O2|sats?|temp\w*|"
-    r"strength|tone|spasms?|spasticity|ODI|PHQ\S*|GAD\S*|ECOG|KPS|PPS|weight|MME|dose)\s{0,2}\)",
-    re.I,
-)
+MEASURE_AFTER = re.compile(rf"\s{{0,2}}\(\s{{0,2}}(?:{_MEASURES})[\w-]{{0,3}}\s{{0,2}}\)", re.I)
 # Spasticity words: a trial scored by tone, whose "pain unchanged" is no pain result.
 TONE_TRIAL = re.compile(r"\b(?:ashworth|MAS|spastic\w*|tone|baclofen)\b", re.I)
 # A log entry's time stamp at the start of a line or a "|" cell: "09:30 NRS 6", "1100 NRS 7",
