@@ -88,7 +88,7 @@ SENTENCE_END = re.compile(
 # "asp vol mL: 0.0", "LRA active: yes", the way the concept patterns read a labelled value,
 # each field a statement of its own.
 FIELD = re.compile(r"(?m)^([ \t]*)([A-Za-z][A-Za-z0-9_./()# -]{0,40}?)[ \t]*=[ \t]*(?!=)")
-YES_NO = re.compile(r"(?m):[ \t]*([YN])[ \t]*$")
+YES_NO = re.compile(r"(?m):[ \t]*(?:([YN])|\[([YN])\])[ \t]*$")
 # Dictated punctuation ("... the wound is packed period"), read only in a note that is
 # plainly dictated (it says "comma" twice): elsewhere "period" is a word ("trial period").
 DICTATED = re.compile(r"\bcomma\b.*?\bcomma\b", re.I | re.S)
@@ -125,12 +125,31 @@ def _signed_items(line: re.Match[str]) -> str:
     )
 
 
-def _as_written(text: str) -> str:
-    """Flowsheet fields, dictated punctuation and exam shorthand as a typed note has them.
+# Epic SmartList fields as an unrendered note holds them: {Blank single:19197::"3"} is the
+# chosen value "3"; a field left unchosen ({Blank single:19197::}) and *** blanks are nothing.
+SMART_LIST = re.compile(r"\{[A-Za-z][\w ]{0,30}:\d{1,9}::(?:\"([^\"{}]{0,500})\")?\}")
 
-    Fields and dictation keep every word (only separators change); shorthand signs are
-    read as the words they stand for, so what is read is what was written.
+
+# A line that starts a labelled field ("Dx: cellulitis", "Exam: ...", "tx:") is a statement
+# of its own, as a table row is: "no fluctuance" at the end of the exam line must not reach
+# into the diagnosis below it. Not a clock time ("10:30") or a URL.
+FIELD_LINE = re.compile(r"\n(?=[ \t]*[A-Za-z][A-Za-z0-9 /&()#.'-]{0,30}:(?!//|\d))")
+
+
+def _as_written(text: str) -> str:
+    """SmartList fields, flowsheet fields, dictated punctuation and exam shorthand as a
+    typed note has them.
+
+    Fields and dictation keep every word (only separators change); a SmartList field is
+    its chosen value, and shorthand signs are read as the words they stand for, so what is
+    read is what was written.
     """
+    if "::" in text:
+        text = SMART_LIST.sub(lambda m: m.group(1) or "", text)
+    if ":" in text:
+        text = FIELD_LINE.sub(SEGMENT_BREAK, text)
+        # a form's answer at the end of a field, "LRA active: Y", "Hospice (pt): [N]"
+        text = YES_NO.sub(lambda m: ": yes" if "Y" in (m.group(1), m.group(2)) else ": no", text)
     if "Ø" in text or "∅" in text or "-" in text or "r/o" in text:
         text = SHORTHAND_NONE.sub(_shorthand, SIGNED_LINE.sub(_signed_items, text))
     if "=" in text:
@@ -138,7 +157,6 @@ def _as_written(text: str) -> str:
         text = FIELD.sub(
             lambda m: SEGMENT_BREAK + m.group(1) + m.group(2).replace("_", " ") + ": ", text
         )
-        text = YES_NO.sub(lambda m: ": yes" if m.group(1) == "Y" else ": no", text)
     if DICTATED.search(text):
         text = SPOKEN.sub(_punctuation, text)
     return text
@@ -264,6 +282,8 @@ class ReadingPlan:
     sections: tuple[str | None, ...]
 
 
+# The category prefix of a concern cue that stands only if the note reads no figure.
+UNQUANTIFIED = "UNQUANTIFIED_"
 # The ConText category of a line break: modifiers in the data's ``lineBoundDirections`` stop
 # there, so a templated line's "Complications: none" negates its own line only.
 LINE_BREAK = "LINE_BREAK"
@@ -328,6 +348,8 @@ class _Concern:
     concern_for: str
     settled_by: frozenset[str]
     regex: re.Pattern[str]
+    # Categories that settle the cue only if the note reads a figure (months) from them.
+    settled_if_quantified: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, entry: dict[str, Any]) -> _Concern:
@@ -335,6 +357,7 @@ class _Concern:
             entry["concernFor"],
             frozenset(entry["settledBy"]),
             re.compile(entry["pattern"]),
+            frozenset(entry.get("settledIfQuantified", ())),
         )
 
 
@@ -542,10 +565,26 @@ class NoteReader:
         ends = [m.end() for m in SENTENCE_END.finditer(chunk)] + [len(chunk)]
         settled = {(bisect_left(ends, m.start - offset + 1), m.category) for m in found}
 
+        def sentence_of(at: int) -> int:
+            return bisect_left(ends, at + 1)
+
+        def pending(concern: _Concern, at: int) -> bool:
+            """Settled only by a category that must also yield a figure, in a sentence that
+            gives none to read ("we estimate some weeks"); with a number in it, the figure
+            readers decide (a past or a required figure is no prognosis, rightly)."""
+            sentence = sentence_of(at)
+            begin = ends[sentence - 1] if sentence > 0 else 0
+            return any((sentence, c) in settled for c in concern.settled_if_quantified) and not any(
+                ch.isdigit() for ch in chunk[begin : ends[sentence]]
+            )
+
         def unsettled(concern: _Concern, at: int) -> bool:
-            """No pattern the concern names matched in the sentence holding chunk offset ``at``."""
-            sentence = bisect_left(ends, at + 1)
-            return not any((sentence, c) in settled for c in concern.settled_by)
+            """No pattern the concern names settled the sentence holding chunk offset ``at``."""
+            sentence = sentence_of(at)
+            if any((sentence, c) in settled for c in concern.settled_by):
+                return False
+            quantified = [(sentence, c) in settled for c in concern.settled_if_quantified]
+            return not any(quantified) or pending(concern, at)
 
         # The pipeline runs only when some cue lies in a sentence no pattern settled, so
         # a chunk dense in concept phrases costs no second pass.
@@ -559,7 +598,11 @@ class NoteReader:
         for mention in _in_section(self._chunk_mentions(chunk, offset, self._concern_nlp), section):
             concern = self._concerns[mention.category]
             if unsettled(concern, mention.start - offset) and mention.about_now:
-                cues.append(replace(mention, category=concern.concern_for, uncertain=True))
+                at = mention.start - offset
+                category = concern.concern_for
+                if pending(concern, at):
+                    category = UNQUANTIFIED + category  # decided once the figures are read
+                cues.append(replace(mention, category=category, uncertain=True))
         return cues
 
     def _run_pipeline(self, chunk: str, nlp: Any = None) -> Any:
@@ -578,7 +621,11 @@ SECTION_HEADER = re.compile(
     r"past history|medical history|surgical history|pmhx?|pshx?|social history|shx|"
     r"history of present illness|hpi|interval history|assessment(?: and plan|/plan)?|a/p|"
     r"impression|plan|recommendations?|subjective|objective|physical exam|exam|"
-    r"chief complaint|cc|diagnos[ie]s|problem list|[soap])(?:\s*[:\u2013-]|[ \t]*$)"
+    r"chief complaint|cc|diagnos[ie]s|problem list|"
+    # the other headers of an H&P or progress note: each ends a history section
+    r"review of systems|ros|pe|vitals?|meds|medications|allergies|all|labs?|imaging|"
+    r"studies|results|data|consent|procedure|findings|hospital course|course|disposition|"
+    r"[soap])(?:\s*[:\u2013-]|[ \t]*$)"
 )
 _FAMILY_HEADERS = ("family", "fam hx", "fhx", "fh")
 _HISTORY_HEADERS = ("past ", "medical history", "surgical history", "pmh", "psh")
@@ -673,18 +720,32 @@ def _count(starts: list[int], start: int, end: int) -> int:
 
 
 def _summary(text: str, mentions: list[Mention]) -> NoteSummary:
-    """Concepts and numbers from the mentions found in ``text`` (the chunks read, joined)."""
+    """Concepts and numbers from the mentions found in ``text`` (the chunks read, joined).
+
+    A concern cue settled only by a phrase that must yield a figure (an ``UNQUANTIFIED_``
+    mention) stands when the note yields none: "Prognosis: some weeks" is "verify".
+    """
     if not mentions:
         return EMPTY_SUMMARY
     response = pain.trial_response(text, mentions)
+    months = prognosis.months(text, mentions)
+    uncertain = set()
+    for m in mentions:
+        if not (m.uncertain and m.about_now):
+            continue
+        if m.category.startswith(UNQUANTIFIED):
+            if months is None:
+                uncertain.add(m.category.removeprefix(UNQUANTIFIED))
+        else:
+            uncertain.add(m.category)
     return NoteSummary(
         asserted=frozenset(m.category for m in mentions if m.asserted),
         negated=frozenset(m.category for m in mentions if m.negated),
-        prognosis_months=prognosis.months(text, mentions),
+        prognosis_months=months,
         pain_before=response.before,
         pain_after=response.after,
         percent_relief=response.percent_relief,
-        uncertain=frozenset(m.category for m in mentions if m.uncertain and m.about_now),
+        uncertain=frozenset(uncertain),
     )
 
 
@@ -795,7 +856,11 @@ def _concerns(path: Path, categories: set[str]) -> list[dict[str, Any]]:
     concerns: list[dict[str, Any]] = load_validated(path, "note-concerns.schema.json")["concerns"]
     seen: set[str] = set()
     for concern in concerns:
-        named = {concern["concernFor"], *concern["settledBy"]}
+        named = {
+            concern["concernFor"],
+            *concern["settledBy"],
+            *concern.get("settledIfQuantified", []),
+        }
         if unknown := sorted(named - categories):
             raise ConfigurationError(f"{path.name}: {concern['category']} names unknown {unknown}")
         if concern["category"] in seen | categories:

@@ -109,6 +109,13 @@ def test_empty_pump_events(text: str, asserted: bool) -> None:
         ("pocket: +erythema, +fluctuance, -fever; purulent drainage expressed", True),
         # an organism as a labelled value (a culture table's cell)
         ("Blood #1: MRSA", True),
+        # a labelled field is a statement of its own: the exam's "no" stays on its line
+        ("Exam: lumbar incision erythema, warmth, no fluctuance\nDx: cellulitis of incision", True),
+        # an Epic SmartList field is its chosen value
+        ('Dx: {Blank single:19197::"cellulitis of lumbar incision"}', True),
+        # a history section ends at the next header of an H&P, not only at Assessment/Plan
+        ("PMH: HTN, DVT\nPE: pocket erythema and purulent drainage", True),
+        ("PMH: pocket infection 2019, explanted and treated", False),
     ],
 )
 def test_infection_mentions(text: str, asserted: bool) -> None:

@@ -81,7 +81,7 @@ def test_unsafe_outcomes_flag_only_positive_safety_notes_left_at_criteria_met() 
 def test_the_corpus_is_split_and_large_enough() -> None:
     tuned = [
         note
-        for split in ("train", "dev", "dev-r2", "dev-r3")
+        for split in ("train", "dev", "dev-r2", "dev-r3", "dev-r4")
         for note in notes_eval.load_corpus(TEST_DATA / "notes" / f"{split}.jsonl")
     ]
     test = notes_eval.load_corpus(TEST_DATA / "notes" / "test.jsonl")

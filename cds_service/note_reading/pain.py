@@ -133,7 +133,8 @@ TOKEN = re.compile(
                 rf"(?:\b(?:at|by|after)\s+|@\s*|\bT\s*\+\s*)(?:\bT\s*\+\s*)?{_N}\s*-?\s*{_TIME_UNIT}\b"
                 rf"(?:\s+(?:post[-\s]?{_STAGE}?|after|later|pi)\b)?"
                 r"|\b(?:day|POD|hour|hr)\s*#?\s*\d{1,2}\b|\bT\s*\+\s*\d{1,3}\s*h?\b"
-                r"|\b(?:an|one|half\s+an)\s+hour\b",
+                r"|\b(?:an|one|half\s+an)\s+hour\b"
+                r"|\b(?:at|by)\s+\d{1,2}:\d{2}\b",  # "at 11:00 NRS 4": a later reading
             ),
             (
                 "pre",
@@ -144,7 +145,7 @@ TOKEN = re.compile(
             (
                 "post",
                 rf"\bpost(?:[-\s]?{_STAGE})?\b|\bafter(?:wards?)?\b|\bfollowing\b|\bpeak\b|\bnadir\b"
-                r"|\blowest\b|\blater\b|\bsubsequently\b|\bduring\b|\bovernight\b"
+                r"|\blowest\b|\bat\s+(?:its\s+)?best\b|\blater\b|\bsubsequently\b|\bduring\b|\bovernight\b"
                 r"|\bby\s+(?:the\s+)?(?:afternoon|evening|morning|next\s+day)\b"
                 r"|\bnext\s+(?:day|morning)\b|\bthat\s+(?:evening|afternoon|night)\b"
                 r"|\b(?:came|went|dropped|decreased|fell|improved|reduced|declined)\s+(?:down\s+)?"
@@ -176,7 +177,7 @@ PER_TEN = re.compile(r"/\s*10\b|out\s+of\s+(?:10|ten)\b", re.I)
 # Whatever a reading needs at least one of: a quick test before the full pass.
 ANYTHING = re.compile(
     rf"\d|%|\b(?:{_WORDS}|{_TENS}|half|halved|thirds?|quarters?|complete\w*|entirely|total|full|"
-    r"free|relie\w*|benefit|improvement)\b",
+    r"free|(?:relie|releif|relif)\w*|benefit|improvement)\b",
     re.I,
 )
 
@@ -241,12 +242,12 @@ PERCENT_LABEL = re.compile(  # "Percentage pain relief after ITT: 65"
 )
 PCT_AFTER = re.compile(
     r"[\s)'\"’”]*(?:or\s+(?:greater|more|better|higher)\s+)?(?:↓|of\s+(?:the|her|his|my|their)\s+pain\b|"
-    r"(?:(?:pain|overall|global|sustained)\s+)?(?:relief|reduction|improvement|improved|decrease|better|less|benefit|"
+    r"(?:(?:pain|overall|global|sustained)\s+)?(?:relief|releif|relif|reduction|improvement|improved|decrease|better|less|benefit|"
     r"response|resolution|lower)\b)",
     re.I,
 )
 PCT_BEFORE = re.compile(
-    r"\b(?:relie\w*|reduc\w*|improv\w*|better|benefit|respon\w*|decreas\w*|lowered|cut|dropped|"
+    r"\b(?:(?:relie|releif|relif)\w*|reduc\w*|improv\w*|better|benefit|respon\w*|decreas\w*|lowered|cut|dropped|"
     r"took\s+away)\b|↓",
     re.I,
 )
@@ -300,7 +301,7 @@ RELIEF_WORDS = re.compile(
     "|".join(f"(?P<w{i}>{pattern})" for i, (pattern, _, _) in enumerate(_RELIEF_WORDS)), re.I
 )
 RELIEF_NEAR = re.compile(
-    r"\b(?:relie\w*|reduc\w*|improv\w*|better|less|decreas\w*|benefit\w*|respon\w*|cut|"
+    r"\b(?:(?:relie|releif|relif)\w*|reduc\w*|improv\w*|better|less|decreas\w*|benefit\w*|respon\w*|cut|"
     r"lower\w*|drop\w*|pain)\b",
     re.I,
 )
@@ -342,8 +343,9 @@ PLANNED = re.compile(
 # Right before a trial phrase (searched up to it, so ``$`` is the phrase), a denial that it
 # was done: "not an opioid or drug-delivery trial", "No intrathecal trial has been done".
 NOT_DONE = re.compile(
-    r"\b(?:not|no|never|nor|without)\s{1,3}(?:(?:had|have|has|been|yet|an?|any|the|prior|previous)\s{1,3}){0,3}"
-    r"(?:[\w-]{1,30}\s{1,3}(?:or\s{1,3})?){0,3}$",
+    r"\b(?:not|no|never|nor|without)[ \t]{1,3}"
+    r"(?:(?:had|have|has|been|yet|an?|any|the|prior|previous)[ \t]{1,3}){0,3}"
+    r"(?:[\w-]{1,30}[ \t]{1,3}(?:or[ \t]{1,3})?){0,3}$",
     re.I,
 )
 # A trial called off after it started: its scores (the arrival score) are no result.

@@ -46,6 +46,9 @@ ROOT = Path(__file__).resolve().parents[2]
         # a horizon in words beside a prognosis phrase stays a concern (SURVIVAL_HORIZON_CUE)
         ("Dr. Y does not expect him to survive beyond the spring.", "TERMINAL"),
         ("Not expected to survive the admission per ICU team.", "TERMINAL"),
+        # a prognosis phrase with no figure to read leaves a time-left cue standing
+        ("The prognosis quoad vitam is infaust, we estimate some weeks.", "TERMINAL"),
+        ("Expected survival under half a year.", "TERMINAL"),
         # a family member reporting is not the experiencer
         ('Tel enc w pt\'s son: were told "maybe 2 months" left.', "TERMINAL"),
         # flowsheet fields and dictated punctuation read as typed

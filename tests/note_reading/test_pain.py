@@ -153,6 +153,18 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ),
         ("It was a caudal ESI, not an opioid or drug-delivery trial; ~50% relief.", PainResponse()),
         ("Neuropathic pain - IV lidocaine trial: pain 7/10 -> 3/10.", PainResponse()),
+        # "at best" and "at 11:00" label later readings; a misspelt relief still is one
+        ("Intrathecal hydromorphone bolus. Pain 8/10 before, 7/10 at best.", PainResponse(8, 7)),
+        (
+            "IT test injection. Pain before NRS 7. At 11:00 NRS 4, at 18:00 NRS 3.",
+            PainResponse(7, 3),
+        ),
+        ("After the IT fentanyl bolus pt reports 70% releif.", PainResponse(None, None, 70)),
+        # a denial on the line above does not reach the trial below it
+        (
+            "- SCS trial 2023: 20%, not implanted\n- IT trial 1/21: pre 8, nadir 3 at 3 h",
+            PainResponse(8, 3),
+        ),
     ],
 )
 def test_pinned(text: str, expected: PainResponse) -> None:

@@ -35,7 +35,7 @@ SIGN_GAP = r"(?:(?!\b(?:for|or|nor|no|not|without|w/o|denies|negative)\b)[^.;\n]
 TIME_LEFT = (
     r"[\"'\u201c]?\s*(?:(?:probably|possibly|likely|maybe|perhaps|about|approximately|approx\.?|roughly|only|"
     r"at\s+most|less\s+than|under|fewer\s+than|<|~|\u2264)\s*){0,3}"
-    r"(?:[1-6]|one|two|three|four|five|six|a\s+few|a\s+couple\s+of|several)"
+    r"(?:[1-6]|one|two|three|four|five|six|a\s+few|a\s+couple\s+of|several|some)"
     r"(?:\s*(?:-|\u2013|to|or)\s*(?:[1-6]|two|three|four|five|six))?\s*(?:months?|mos?|weeks?|wks?|days?)\b"
 )
 # Not prevented, not past, not feared or planned; and the lookahead that drops a mention
@@ -155,13 +155,18 @@ concerns = [
     {
         "category": "TERMINAL_CUE",
         "concernFor": "TERMINAL",
-        "settledBy": ["PROGNOSIS", "TERMINAL", "HOSPICE_NOT_CURRENT"],
+        "settledBy": ["TERMINAL", "HOSPICE_NOT_CURRENT"],
+        # a prognosis phrase settles it only when the note reads months from it
+        "settledIfQuantified": ["PROGNOSIS"],
         "why": "a hospice, terminal or limited-prognosis word that the prognosis patterns did not classify",
         "pattern": (
             r"(?i)\b(?:hospice|terminal(?:ly)?(?!\s+(?:degree|illness\s+insurance))|actively\s+dying|imminent(?:ly)?\s+(?:death|dying|demise)|comfort\s+(?:care|measures)(?:\s+only)?)\b"
             r"|(?<!battery\s)(?<!device\s)(?<!pump\s)\bend[- ]of[- ]life\s+(?:care|stage|phase|discussions?|conversations?)\b"
             r"|(?<!functional\s)(?<!pain\s)(?<!neurologic\s)(?<!surgical\s)\b(?:prognosis|life\s+expectancy|LE|expected\s+survival|survival)\b"
-            r"[^.;\n]{0,40}?\b(?:days?|weeks?|wks?|months?|mos?|short|limited|guarded|grim|dismal)\b"
+            r"(?!\s+(?:for|of)\s+(?:functional|return|recovery|work|walking|ambulation|pain|neurologic|the\s+(?:back|knee|hip|wound)))"
+            # "next week" is a date, not a span of time left
+            r"[^.;\n]{0,40}?(?<!next\s)(?<!last\s)(?<!this\s)(?<!per\s)(?<!each\s)(?<!every\s)"
+            r"\b(?:days?|weeks?|wks?|months?|mos?|half\s+a\s+year|short|limited|guarded|grim|dismal|infaust)\b"
             # time left, told or estimated: "were told 'probably less than 6 months'",
             # "oncology now estimates 1-2 months", "mom has 'maybe 2-3 months'"
             rf"|\b(?:told|tells|estimates?|estimated|expects?|expected|gave|given|gives|predicts?|predicted|has|have|left\s+with)\b"
