@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from cds_service.errors import ConfigurationError
-from cds_service.note_reading import pain, prognosis
+from cds_service.note_reading import pain, prognosis, readability
 from cds_service.note_reading.mention import Mention
 from cds_service.note_reading.psych import candidacy as candidacy  # re-exported
 from cds_service.note_text import CELL_PAIR, SEGMENT_BREAK
@@ -400,8 +400,8 @@ class NoteReader:
         Looks at the part of the note that would be read; a longer note may mention them
         beyond that part, so it answers True and lets the (incomplete) summary say so.
         """
-        if len(text) > MAX_NOTE_CHARS:
-            return True
+        if len(text) > MAX_NOTE_CHARS or readability.unreadable_reason(text) is not None:
+            return True  # the summary says it is incomplete
         text = self._as_read(text)
         return any(self._by_category[c].search(text) for c in categories if c in self._by_category)
 
@@ -415,8 +415,14 @@ class NoteReader:
         if budget is not None:
             allowed = budget.take(allowed)
         if allowed == len(text) and len(text) <= SHORT_TEXT_CHARS:
-            return self._short(text)
-        return self._read(text[:allowed], cut=allowed < len(text), budget=budget)
+            summary = self._short(text)
+        else:
+            summary = self._read(text[:allowed], cut=allowed < len(text), budget=budget)
+        if summary.complete and readability.unreadable_reason(text) is not None:
+            # Another language or a garbled scan: what was found stands, but finding
+            # nothing proves nothing (note_reading/readability.py).
+            return replace(summary, complete=False)
+        return summary
 
     def plan(self, text: str, cut: bool = False) -> ReadingPlan:
         """The bounded chunks the pipeline reads for ``text``, and whether caps dropped any.

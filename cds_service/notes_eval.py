@@ -69,6 +69,7 @@ def _short_prognosis(summary: NoteSummary) -> bool:
         summary.has("TERMINAL")
         or summary.unsure("TERMINAL")
         or (months is not None and months < MINIMUM_MONTHS)
+        or not summary.complete
     )
 
 
@@ -80,8 +81,10 @@ PREDICTORS: dict[str, Callable[[NoteSummary], bool]] = {
         (s.pain_before is not None and s.pain_after is not None) or s.percent_relief is not None
     ),
     "prognosis": _short_prognosis,
-    "empty-pump": lambda s: s.has(*PUMP) or s.unsure(*PUMP),
-    "infection": lambda s: s.has(*INFECTION) or s.unsure(*INFECTION),
+    # A note not fully read is flagged too: the hook then says "could not be fully
+    # checked", never met.
+    "empty-pump": lambda s: s.has(*PUMP) or s.unsure(*PUMP) or not s.complete,
+    "infection": lambda s: s.has(*INFECTION) or s.unsure(*INFECTION) or not s.complete,
 }
 
 

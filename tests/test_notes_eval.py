@@ -81,7 +81,7 @@ def test_unsafe_outcomes_flag_only_positive_safety_notes_left_at_criteria_met() 
 def test_the_corpus_is_split_and_large_enough() -> None:
     tuned = [
         note
-        for split in ("train", "dev", "dev-r2", "dev-r3", "dev-r4")
+        for split in ("train", "dev", "dev-r2", "dev-r3", "dev-r4", "dev-r5")
         for note in notes_eval.load_corpus(TEST_DATA / "notes" / f"{split}.jsonl")
     ]
     test = notes_eval.load_corpus(TEST_DATA / "notes" / "test.jsonl")
@@ -93,3 +93,22 @@ def test_the_corpus_is_split_and_large_enough() -> None:
         assert len(labels) >= 80 and 0.3 < sum(labels) / len(labels) < 0.7
         held_out = [notes_eval.expected(n) for n in test if n["concept"] == concept]
         assert len(held_out) >= 40 and 0.3 < sum(held_out) / len(held_out) < 0.7
+
+
+# The tuned rounds' safety notes, replayed through the hook: none may end at criteria-met
+# (a regression guard on tuning data; the held-out figures are the README's). dev-r2 holds
+# one known gap: a daughter's call ("mom has maybe 2-3 months") reads "mom" as a relative.
+KNOWN_UNSAFE = {"dev-r2": ["prognosis-225 in implant-criteria-met.json"]}
+
+
+@pytest.mark.parametrize("split", ["train", "dev", "dev-r2", "dev-r3", "dev-r4", "dev-r5"])
+def test_no_tuned_safety_note_ends_at_criteria_met(
+    split: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cds_service.cli import main
+
+    assert main(["notes-eval", "--split", split]) == 0
+    out = capsys.readouterr().out
+    known = KNOWN_UNSAFE.get(split, [])
+    expected = f"unsafe outcomes ({split}): {len(known)}" + (f": {known}" if known else "")
+    assert expected in out, out[-600:]

@@ -33,10 +33,12 @@ SIGN = r"(?:erythema(?:tous)?|red(?:ness)?|swollen|swelling|warm(?:th)?|indurat\
 SIGN_GAP = r"(?:(?!\b(?:for|or|nor|no|not|without|w/o|denies|negative)\b)[^.;\n])"
 # A short span of time left: "less than 6 months", "maybe 2-3 months", "a few weeks".
 TIME_LEFT = (
-    r"[\"'\u201c]?\s*(?:(?:probably|possibly|likely|maybe|perhaps|about|approximately|approx\.?|roughly|only|"
+    r"(?:[\"'\u201c]?\s*(?:(?:probably|possibly|likely|maybe|perhaps|about|approximately|approx\.?|roughly|only|"
     r"at\s+most|less\s+than|under|fewer\s+than|<|~|\u2264)\s*){0,3}"
     r"(?:[1-6]|one|two|three|four|five|six|a\s+few|a\s+couple\s+of|several|some)"
     r"(?:\s*(?:-|\u2013|to|or)\s*(?:[1-6]|two|three|four|five|six))?\s*(?:months?|mos?|weeks?|wks?|days?)\b"
+    # a span in words: "hours to days", "days to weeks", "weeks to months"
+    r"|\b(?:hours|days|weeks)\s+(?:to|or)\s+(?:days|weeks|(?:a\s+few\s+)?months)\b)"
 )
 # Not prevented, not past, not feared or planned; and the lookahead that drops a mention
 # ruled out, not an infection, a contaminant or colonization, or beside negative cultures.

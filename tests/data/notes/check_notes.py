@@ -1,8 +1,8 @@
 """Validate the note corpus in this folder: schema, unique ids/texts, split and balance checks.
 
-Splits by round: ``train`` (tuned on), ``dev``, ``dev-r2``, ``dev-r3`` and ``dev-r4``
-(rounds 1 to 4 held out: each reported once, then tuned on) and ``test`` (round 5, the
-current held-out set, never tuned on).  A writing-style family
+Splits by round: ``train`` (tuned on), ``dev`` and ``dev-r2`` to ``dev-r5`` (rounds 1 to 5
+held out: each reported once, then tuned on) and ``test`` (round 6, the current held-out
+set, never tuned on).  A writing-style family
 lies wholly in one split, so the held-out figures measure styles the reader was not built from.
 
 Run:  .venv/bin/python tests/data/notes/check_notes.py   (exits non-zero on any problem)
@@ -17,7 +17,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 HERE = Path(__file__).resolve().parent
-SPLITS = ("train", "dev", "dev-r2", "dev-r3", "dev-r4", "test")
+SPLITS = ("train", "dev", "dev-r2", "dev-r3", "dev-r4", "dev-r5", "test")
 
 
 def main() -> int:

@@ -1,0 +1,55 @@
+"""Whether a note is written in a form the reader can read at all.
+
+The note reader knows English clinical wording. A note written (wholly or in good part) in
+another language, or a scanned fax whose text came through optical character recognition
+with letters turned into digits ("ce1lu1itis", "1ess than 6 rnonths"), can document an
+empty pump, an infection or a short prognosis in words no pattern knows. Finding nothing in
+such a note is not evidence that nothing is there, so the reader marks its reading
+incomplete, and every criterion that reads notes says "could not be fully checked" instead
+of "met" (the safety asymmetry, at the level of the whole note).
+
+The checks are cheap counts of words (lists in ``data/note-readability.json``) and of
+digit-for-letter tokens, linear in the text and capped in what they scan.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cds_service.resources import DATA_DIR, load_validated
+
+SCAN_CHARS = 20_000  # the start of a long note tells its language and its scan quality
+_WORDS = load_validated(DATA_DIR / "note-readability.json", "note-readability.schema.json")
+# Words common in notes in another language that are not English words ("no" counts for
+# both, and Spanish "y" is also a form's yes: both are left out).
+FOREIGN_WORDS = frozenset(w for words in _WORDS["foreignWords"].values() for w in words)
+ENGLISH_WORDS = frozenset(_WORDS["englishWords"])
+WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+# A token where OCR put a digit for a letter: a 1 or 0 between lower-case letters
+# ("ce1lu1itis", "goa1s") or before them ("1ess", "1urnbar").
+OCR_TOKEN = re.compile(r"\b(?=[a-z01]*[a-z][01][a-z])[a-z01]{4,}\b|\b[01][a-z]{3,}\b")
+# OCR also reads "m" as "rn" ("rnonths", "frorn", "purnp"): a token with "rn" that is one of
+# these common clinical words once "rn" is read as "m" (English "turn", "return", "concern"
+# are not).
+M_WORDS = frozenset(_WORDS["ocrMWords"])
+RN_TOKEN = re.compile(r"\b(?!prn\b)[a-z]*rn[a-z]*\b")  # "prn" is "as needed", not "pm"
+MIN_FOREIGN_WORDS = 4  # "dolor", "de la" alone in an English note are not a language
+FOREIGN_SHARE = 0.5  # foreign function words at least half as many as English ones
+MIN_OCR_TOKENS = 3
+
+
+def unreadable_reason(text: str) -> str | None:
+    """Why the reader cannot read this note ("language", "ocr"), or None when it can."""
+    sample = text[:SCAN_CHARS]
+    lower = sample.lower()
+    words = WORD.findall(lower)
+    foreign = sum(1 for w in words if w in FOREIGN_WORDS)
+    english = sum(1 for w in words if w in ENGLISH_WORDS)
+    if foreign >= MIN_FOREIGN_WORDS and foreign >= FOREIGN_SHARE * english:
+        return "language"
+    garbled = len(OCR_TOKEN.findall(sample)) + sum(
+        1 for token in RN_TOKEN.findall(lower) if token.replace("rn", "m") in M_WORDS
+    )
+    if garbled >= MIN_OCR_TOKENS:
+        return "ocr"
+    return None
