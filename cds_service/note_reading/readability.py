@@ -15,6 +15,7 @@ digit-for-letter tokens, linear in the text and capped in what they scan.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from cds_service.resources import DATA_DIR, load_validated
 
@@ -32,6 +33,7 @@ OCR_TOKEN = re.compile(r"\b(?=[a-z01]*[a-z][01][a-z])[a-z01]{4,}\b|\b[01][a-z]{3
 # these common clinical words once "rn" is read as "m" (English "turn", "return", "concern"
 # are not).
 M_WORDS = frozenset(_WORDS["ocrMWords"])
+DIGIT_IN_WORD = re.compile(r"[a-z][01]|[01][a-z]")  # a cheap test before OCR_TOKEN
 RN_TOKEN = re.compile(r"\b(?!prn\b)[a-z]*rn[a-z]*\b")  # "prn" is "as needed", not "pm"
 MIN_FOREIGN_WORDS = 4  # "dolor", "de la" alone in an English note are not a language
 FOREIGN_SHARE = 0.5  # foreign function words at least half as many as English ones
@@ -40,16 +42,23 @@ MIN_OCR_TOKENS = 3
 
 def unreadable_reason(text: str) -> str | None:
     """Why the reader cannot read this note ("language", "ocr"), or None when it can."""
-    sample = text[:SCAN_CHARS]
+    return _reason(text[:SCAN_CHARS])
+
+
+# Cached: the criteria of one call ask it of the same notes again and again. Keyed by the
+# scanned start of the note, so the cache holds at most 512 x SCAN_CHARS characters.
+@lru_cache(maxsize=512)
+def _reason(sample: str) -> str | None:
     lower = sample.lower()
     words = WORD.findall(lower)
-    foreign = sum(1 for w in words if w in FOREIGN_WORDS)
-    english = sum(1 for w in words if w in ENGLISH_WORDS)
-    if foreign >= MIN_FOREIGN_WORDS and foreign >= FOREIGN_SHARE * english:
+    foreign = sum(w in FOREIGN_WORDS for w in words)
+    if foreign >= MIN_FOREIGN_WORDS and foreign >= FOREIGN_SHARE * sum(
+        w in ENGLISH_WORDS for w in words
+    ):
         return "language"
-    garbled = len(OCR_TOKEN.findall(sample)) + sum(
-        1 for token in RN_TOKEN.findall(lower) if token.replace("rn", "m") in M_WORDS
-    )
-    if garbled >= MIN_OCR_TOKENS:
-        return "ocr"
-    return None
+    garbled = 0
+    if DIGIT_IN_WORD.search(sample):
+        garbled += len(OCR_TOKEN.findall(sample))
+    if "rn" in lower:
+        garbled += sum(token.replace("rn", "m") in M_WORDS for token in RN_TOKEN.findall(lower))
+    return "ocr" if garbled >= MIN_OCR_TOKENS else None
