@@ -20,9 +20,18 @@ from cds_service.errors import ConfigurationError
 
 EXIT_USAGE, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4
 # The note corpus by round: tuned on (train), earlier held-out sets measured once and tuned on
-# since (dev, dev-r2 to dev-r5: rounds 1 to 5), and the current held-out set
-# (test: round 6).
-CORPUS_SPLITS = ("train", "dev", "dev-r2", "dev-r3", "dev-r4", "dev-r5", "test")
+# since (dev, dev-r2 to dev-r6: rounds 1 to 6), and the current held-out set
+# (test: round 7).
+CORPUS_SPLITS = (
+    "train",
+    "dev",
+    "dev-r2",
+    "dev-r3",
+    "dev-r4",
+    "dev-r5",
+    "dev-r6",
+    "test",
+)
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")
 
 
@@ -105,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
         "--corpus",
         type=Path,
         default=Path(__file__).resolve().parent.parent / "tests" / "data" / "notes",
-        help="folder with the train, dev, dev-r2 to dev-r5 and test .jsonl files "
+        help="folder with the train, dev, dev-r2 to dev-r6 and test .jsonl files "
         "(default: the repository's)",
     )
     notes.add_argument(

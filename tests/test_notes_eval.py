@@ -81,7 +81,7 @@ def test_unsafe_outcomes_flag_only_positive_safety_notes_left_at_criteria_met() 
 def test_the_corpus_is_split_and_large_enough() -> None:
     tuned = [
         note
-        for split in ("train", "dev", "dev-r2", "dev-r3", "dev-r4", "dev-r5")
+        for split in ("train", "dev", "dev-r2", "dev-r3", "dev-r4", "dev-r5", "dev-r6")
         for note in notes_eval.load_corpus(TEST_DATA / "notes" / f"{split}.jsonl")
     ]
     test = notes_eval.load_corpus(TEST_DATA / "notes" / "test.jsonl")
@@ -101,7 +101,9 @@ def test_the_corpus_is_split_and_large_enough() -> None:
 KNOWN_UNSAFE = {"dev-r2": ["prognosis-225 in implant-criteria-met.json"]}
 
 
-@pytest.mark.parametrize("split", ["train", "dev", "dev-r2", "dev-r3", "dev-r4", "dev-r5"])
+@pytest.mark.parametrize(
+    "split", ["train", "dev", "dev-r2", "dev-r3", "dev-r4", "dev-r5", "dev-r6"]
+)
 def test_no_tuned_safety_note_ends_at_criteria_met(
     split: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -28,16 +28,19 @@ ENGLISH_WORDS = frozenset(_WORDS["englishWords"])
 WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # A token where OCR put a digit for a letter: a 1 or 0 between lower-case letters
 # ("ce1lu1itis", "goa1s") or before them ("1ess", "1urnbar").
-OCR_TOKEN = re.compile(r"\b(?=[a-z01]*[a-z][01][a-z])[a-z01]{4,}\b|\b[01][a-z]{3,}\b")
+OCR_TOKEN = re.compile(
+    r"\b(?!\w*a1c\b)(?=[a-z01]*[a-z][01][a-z])[a-z01]{4,}\b|\b[01][a-z]{3,}\b"
+    r"|\b(?=[A-Z0]*[A-Z]0[A-Z])[A-Z0]{3,}\b"  # "F0RM", "0NC0L0GY": a zero for an O
+)
 # OCR also reads "m" as "rn" ("rnonths", "frorn", "purnp"): a token with "rn" that is one of
 # these common clinical words once "rn" is read as "m" (English "turn", "return", "concern"
 # are not).
 M_WORDS = frozenset(_WORDS["ocrMWords"])
-DIGIT_IN_WORD = re.compile(r"[a-z][01]|[01][a-z]")  # a cheap test before OCR_TOKEN
+DIGIT_IN_WORD = re.compile(r"[a-zA-Z][01]|[01][a-zA-Z]")  # a cheap test before OCR_TOKEN
 RN_TOKEN = re.compile(r"\b(?!prn\b)[a-z]*rn[a-z]*\b")  # "prn" is "as needed", not "pm"
 MIN_FOREIGN_WORDS = 4  # "dolor", "de la" alone in an English note are not a language
 FOREIGN_SHARE = 0.5  # foreign function words at least half as many as English ones
-MIN_OCR_TOKENS = 3
+MIN_OCR_TOKENS = 3  # "HbA1c" or one typo is not a scan
 
 
 def unreadable_reason(text: str) -> str | None:

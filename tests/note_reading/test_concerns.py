@@ -49,6 +49,12 @@ ROOT = Path(__file__).resolve().parents[2]
         # a prognosis phrase with no figure to read leaves a time-left cue standing
         ("The prognosis quoad vitam is infaust, we estimate some weeks.", "TERMINAL"),
         ("Expected survival under half a year.", "TERMINAL"),
+        ("Medical team estimates hours to days.", "TERMINAL"),
+        # a relative who calls or reports is not the one the note is about
+        ('Daughter called - oncologist told the family "probably less than a month."', "TERMINAL"),
+        ("Wife calling: pt transitioned to the inpatient hospice unit this AM.", "TERMINAL"),
+        ("Drainage from the pump pocket grew MSSA; on Keflex.", "SITE_INFECTION"),
+        ('Daughter reports the pump "has been beeping for a week".', "EMPTY_PUMP"),
         # a family member reporting is not the experiencer
         ('Tel enc w pt\'s son: were told "maybe 2 months" left.', "TERMINAL"),
         # flowsheet fields and dictated punctuation read as typed
@@ -87,6 +93,9 @@ def test_an_unclassified_contraindication_word_makes_the_concept_uncertain(
         "Follow up in 3 months.",
         "Trial period of 3 days, then review.",
         "Pain meds: one or two tablets every 6 hours.",
+        "Plan: next refill 05/21, DEXA due 06/2025, RTC 3 mo.",
+        "Prognosis for functional recovery is guarded.",
+        "Oncology: prognosis pending restaging PET next week.",
     ],
 )
 def test_negated_planned_past_and_other_wordings_raise_no_concern(text: str) -> None:
@@ -176,3 +185,10 @@ def test_a_stray_cell_pair_mark_in_a_long_note_costs_one_scan(where: str) -> Non
     start = time.monotonic()
     READER.plan(text)
     assert time.monotonic() - start < 5.0
+
+
+def test_a_duration_is_not_time_left() -> None:
+    """ "has been beeping for a week" is how long, not a prognosis ("a week" needs a qualifier:
+    "less than a week")."""
+    summary = READER.summarize('Daughter reports the pump "has been beeping for a week".')
+    assert "TERMINAL" not in summary.uncertain and not summary.has("TERMINAL")

@@ -19,9 +19,11 @@ READER = default_note_reader()
         ("Hemocultivos positivos 2/2 para S. aureus. Pump pocket sin eritema.", "language"),
         ("Catheter tract ce1lu1itis extending frorn 1urnbar incision to left f1ank.", "ocr"),
         ("I told thern that in rny opinion her prognosis is l-2 rnonths at horne.", "ocr"),
+        ("SNF TRANSFER F0RM pg 2. Admitted t0 h0spice 8/l4, c0ntinue IT pump.", "ocr"),
         # ordinary English notes, with the words that look like the signals
         ("Pump refilled, residual 2.8 mL. Hospice: [N]. Psych clearance: [Y].", None),
-        ("HbA1c 7.2. Oxycodone 5 mg prn. Return in 4 weeks; turn q2h.", None),
+        ("HbA1c 7.2, hba1c 7.0. Oxycodone 5 mg prn. Return in 4 weeks; turn q2h.", None),
+        ("MRN A0593, room B1, level L1-S1, CO2 24, T10.", None),
         ("Dolor lumbar (pt's word). Para 2. Morning pain 6/10, T10 level.", None),
     ],
 )

@@ -681,6 +681,8 @@ SITE_CULTURE = rx(
         r"\b(?:pocket|wound|incision(?:al)?|site|tract|pump|tissue|intra-?op(?:erative)?|operative|drainage|exudate|(?:catheter|cath)\s(?:tip|tract)|tip|abscess)\s(?:swab\s|fluid\s|aspirate\s|tissue\s|drainage\s)?(?:cultures?|cx|swab|aspirate|fluid|gram\sstain)s?\b",
         rf"[^.;]{{0,30}}?(?:{ORG}|\bpositive\b|\bpos\b|\bgrew\b|\bgrowing\b|\bgrows\b|\s?\+)",
         rf"|\b(?:cultures?|cx)\s?:\s?{ORG}",
+        # "drainage from the pump pocket grew MSSA"
+        rf"|\b(?:drainage|fluid|pus|aspirate|exudate|swab)\b[^.;\n]{{0,40}}?\b(?:grew|growing|grows|positive\sfor)\s{ORG}",
         rf"|{CELL}(?![^\n]{{0,60}}\b(?:neg|negative|screen\w*|nares|nasal|coloni\w*|carrier|carriage|no\sgrowth|none|hx|history|contaminant)\b)\s{{0,4}}(?:(?:positive|pos|growing|grew)\s?(?:for\s)?:?\s?)?{ORG}[^\d\n]{{0,30}}$",
     ),
 )
