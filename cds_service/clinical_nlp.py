@@ -126,7 +126,7 @@ def _signed_items(line: re.Match[str]) -> str:
 
 
 # Epic SmartList fields as an unrendered note holds them: {Blank single:19197::"3"} is the
-# chosen value "3"; a field left unchosen ({Blank single:19197::}) and *** blanks are nothing.
+# chosen value "3"; a field left unchosen ({Blank single:19197::}) is nothing.
 SMART_LIST = re.compile(r"\{[A-Za-z][\w ]{0,30}:\d{1,9}::(?:\"([^\"{}]{0,500})\")?\}")
 
 
