@@ -202,6 +202,8 @@ class NoteSummary:
     # Mentioned about the patient now, but ConText could only call it uncertain ("possible",
     # "concern for", "r/o" without a result): for a contraindication, a reason to verify.
     uncertain: frozenset[str] = frozenset()
+    # Why the note could not be read at all ("language", "ocr"; readability.py), if so.
+    unreadable: str | None = None
 
     def unsure(self, *categories: str) -> bool:
         return any(c in self.uncertain and c not in self.asserted for c in categories)
@@ -418,10 +420,11 @@ class NoteReader:
             summary = self._short(text)
         else:
             summary = self._read(text[:allowed], cut=allowed < len(text), budget=budget)
-        if summary.complete and readability.unreadable_reason(text) is not None:
+        reason = readability.unreadable_reason(text)
+        if reason is not None:
             # Another language or a garbled scan: what was found stands, but finding
             # nothing proves nothing (note_reading/readability.py).
-            return replace(summary, complete=False)
+            return replace(summary, complete=False, unreadable=reason)
         return summary
 
     def plan(self, text: str, cut: bool = False) -> ReadingPlan:

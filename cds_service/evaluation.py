@@ -898,7 +898,9 @@ def run_criterion(
     return findings, frozenset(view.types_read)
 
 
-def _account_for_gaps(finding: Finding, gaps: list[str], kind: str) -> Finding:
+def _account_for_gaps(
+    finding: Finding, gaps: list[str], kind: str, why: tuple[str, ...] = ()
+) -> Finding:
     """A criterion that looks met on incomplete data is unknown, never met.
 
     A documentation criterion that looks missing on incomplete data is unknown too: the
@@ -908,6 +910,7 @@ def _account_for_gaps(finding: Finding, gaps: list[str], kind: str) -> Finding:
     if not gaps:
         return finding
     note = f"Some {', '.join(gaps)} data could not be read, so this could not be fully checked."
+    notes = (note, *why)
     undecided = finding.status == MET or (
         kind == "documentation" and finding.status in (MISSING, NOT_MET)
     )
@@ -916,9 +919,9 @@ def _account_for_gaps(finding: Finding, gaps: list[str], kind: str) -> Finding:
             finding,
             status=UNKNOWN,
             headline=f"could not be fully checked ({finding.headline})",
-            notes=(*finding.notes, note),
+            notes=(*finding.notes, *notes),
         )
-    return replace(finding, notes=(*finding.notes, note))
+    return replace(finding, notes=(*finding.notes, *notes))
 
 
 # Statuses that let criteria-met through; any other (even one added later) blocks it.
@@ -940,9 +943,10 @@ def evaluate(facts: ClinicalFacts, policy: Policy, catalogue: Catalogue) -> Eval
                     extra={"criterion": criterion, "types": sorted(types_read - declared)},
                 )
             incomplete = facts.incomplete_types | facts.reading.end()
+            why = facts.reading.explanations()
             gaps = sorted((declared | types_read) & incomplete)
             kind = catalogue.kind(criterion)
-            findings += [_account_for_gaps(f, gaps, kind) for f in results]
+            findings += [_account_for_gaps(f, gaps, kind, why) for f in results]
     criteria_met = ctx.request_type is not None and all(
         f.status in NON_BLOCKING_STATUSES for f in findings
     )

@@ -189,8 +189,16 @@ class NoteFact:
         """What the note asserts; a note not fully read marks notes unread for the criterion."""
         summary = self._summary
         if not summary.complete and self.reading is not None:
-            self.reading.mark("DocumentReference")
+            self.reading.mark("DocumentReference", self._unreadable_note(summary))
         return summary
+
+    def _unreadable_note(self, summary: NoteSummary) -> str | None:
+        """The card's words for a note that could not be read at all, naming the note."""
+        what = UNREADABLE_WHY.get(summary.unreadable or "")
+        if what is None:
+            return None
+        day = self.evidence.when.isoformat() if self.evidence.when else "undated"
+        return f"{self.evidence.reference} ({day}) {what}; read it before relying on this."
 
     def asserts(self, *categories: str) -> bool:
         """Whether the note asserts any of the categories; notes that cannot are not read."""
@@ -221,6 +229,13 @@ class OrderFact:
     evidence: Evidence
 
 
+# Why a note could not be read (NoteSummary.unreadable), in a clinician's words.
+UNREADABLE_WHY = {
+    "language": "is written in good part in a language the note reader does not read",
+    "ocr": "is a scanned document whose text came through OCR garbled",
+}
+
+
 class ReadLedger:
     """Data types found not fully read while one criterion ran (a note cut by a cap, say).
 
@@ -230,16 +245,26 @@ class ReadLedger:
 
     def __init__(self) -> None:
         self._marked: set[str] = set()
+        self._why: dict[str, None] = {}  # ordered, without repeats
 
     def begin(self) -> None:
         self._marked = set()
+        self._why = {}
 
-    def mark(self, resource_type: str) -> None:
+    def mark(self, resource_type: str, why: str | None = None) -> None:
+        """Record a type not fully read, and what a clinician should know about it."""
         self._marked.add(resource_type)
+        if why is not None:
+            self._why[why] = None
 
     def end(self) -> frozenset[str]:
         marked, self._marked = frozenset(self._marked), set()
         return marked
+
+    def explanations(self) -> tuple[str, ...]:
+        """What the criterion that just ran could not read, in words (taken once)."""
+        why, self._why = tuple(self._why), {}
+        return why
 
 
 @dataclass(frozen=True)

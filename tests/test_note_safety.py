@@ -182,3 +182,27 @@ def test_trial_note_categories_exist_in_the_note_concepts() -> None:
 
     defined = {t["category"] for t in load_note_concepts()["targets"]}
     assert set(TRIAL_NOTE_CATEGORIES) <= defined
+
+
+@pytest.mark.parametrize(
+    ("base", "text", "why"),
+    [
+        (
+            "refill-criteria-met.json",
+            "Rellenado de bomba en casa. La bomba se vació hace 10 días, no pudo rellenar.",
+            "in a language the note reader does not read",
+        ),
+        (
+            "implant-criteria-met.json",
+            "Catheter tract ce1lu1itis extending frorn 1urnbar incision to left f1ank.",
+            "OCR garbled",
+        ),
+    ],
+)
+def test_a_note_the_reader_cannot_read_is_never_met_and_the_card_names_it(
+    base: str, text: str, why: str
+) -> None:
+    topics, cards = _topics_and_cards(with_note(load_fixture(base), _note(text), AS_OF))
+    assert "criteria-met" not in topics
+    details = " ".join(c.get("detail", "") for c in cards)
+    assert why in details and "DocumentReference/" in details, details[:2000]
