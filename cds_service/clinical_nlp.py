@@ -574,43 +574,34 @@ class NoteReader:
         ends = [m.end() for m in SENTENCE_END.finditer(chunk)] + [len(chunk)]
         settled = {(bisect_left(ends, m.start - offset + 1), m.category) for m in found}
 
-        def sentence_of(at: int) -> int:
-            return bisect_left(ends, at + 1)
-
-        def pending(concern: _Concern, at: int) -> bool:
-            """Settled only by a category that must also yield a figure, in a sentence that
-            gives none to read ("we estimate some weeks"); with a number in it, the figure
+        def standing(concern: _Concern, at: int) -> str | None:
+            """The category a cue at chunk offset ``at`` is a concern for, or None when a
+            pattern in its sentence settled it. A category that settles only with a figure
+            leaves it pending (``UNQUANTIFIED_``, decided once the figures are read) in a
+            sentence with no number ("we estimate some weeks"); with a number, the figure
             readers decide (a past or a required figure is no prognosis, rightly)."""
-            sentence = sentence_of(at)
-            begin = ends[sentence - 1] if sentence > 0 else 0
-            return any((sentence, c) in settled for c in concern.settled_if_quantified) and not any(
-                ch.isdigit() for ch in chunk[begin : ends[sentence]]
-            )
-
-        def unsettled(concern: _Concern, at: int) -> bool:
-            """No pattern the concern names settled the sentence holding chunk offset ``at``."""
-            sentence = sentence_of(at)
+            sentence = bisect_left(ends, at + 1)
             if any((sentence, c) in settled for c in concern.settled_by):
-                return False
-            quantified = [(sentence, c) in settled for c in concern.settled_if_quantified]
-            return not any(quantified) or pending(concern, at)
+                return None
+            if any((sentence, c) in settled for c in concern.settled_if_quantified):
+                begin = ends[sentence - 1] if sentence > 0 else 0
+                if any(ch.isdigit() for ch in chunk[begin : ends[sentence]]):
+                    return None
+                return UNQUANTIFIED + concern.concern_for
+            return concern.concern_for
 
         # The pipeline runs only when some cue lies in a sentence no pattern settled, so
         # a chunk dense in concept phrases costs no second pass.
-        if not any(
-            unsettled(concern, hit.start())
+        if all(
+            standing(concern, hit.start()) is None
             for concern in self._concerns.values()
             for hit in concern.regex.finditer(chunk)
         ):
             return []
         cues = []
         for mention in _in_section(self._chunk_mentions(chunk, offset, self._concern_nlp), section):
-            concern = self._concerns[mention.category]
-            if unsettled(concern, mention.start - offset) and mention.about_now:
-                at = mention.start - offset
-                category = concern.concern_for
-                if pending(concern, at):
-                    category = UNQUANTIFIED + category  # decided once the figures are read
+            category = standing(self._concerns[mention.category], mention.start - offset)
+            if category is not None and mention.about_now:
                 cues.append(replace(mention, category=category, uncertain=True))
         return cues
 

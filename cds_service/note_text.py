@@ -129,13 +129,12 @@ class _TextTarget:
         if self._columns is not None and cells is not None and len(cells) == len(self._columns):
             self._write_grid_row(start, cells, self._columns)
             return
-        if self._row_cells != 2 or self._row_headers == 2:
+        if self._row_cells != 2 or self._row_headers == 2 or cells is None or "" in cells:
             return
-        texts = [t.strip() for t in "".join(self.parts[start:]).split(SEGMENT_BREAK)]
-        texts = [t for t in texts if t]
-        if len(texts) != 2 or not any(c.isalpha() for c in texts[0]):
+        label, value = cells
+        if not any(c.isalpha() for c in label):
             return
-        self.parts[start:] = [texts[0], CELL_PAIR, texts[1], SEGMENT_BREAK]
+        self.parts[start:] = [label, CELL_PAIR, value, SEGMENT_BREAK]
 
     def _cells(self) -> list[str] | None:
         """The open row's cell texts, or None when a cell holds blocks (not a plain value)."""
