@@ -210,10 +210,6 @@ MAX_COLUMNS = 12  # time points in one header row
 MEASURE_AFTER = re.compile(rf"\s{{0,2}}\(\s{{0,2}}(?:{_MEASURES})[\w-]{{0,3}}\s{{0,2}}\)", re.I)
 # Spasticity words: a trial scored by tone, whose "pain unchanged" is no pain result.
 TONE_TRIAL = re.compile(r"\b(?:ashworth|MAS|spastic\w*|tone|baclofen)\b", re.I)
-# Another measure named in parentheses right after a number: "0 (Sedation)", "14 (RR)".
-MEASURE_AFTER = re.compile(rf"\s{{0,2}}\(\s{{0,2}}(?:{_MEASURES})[\w-]{{0,3}}\s{{0,2}}\)", re.I)
-# Spasticity words: a trial scored by tone, whose "pain unchanged" is no pain result.
-TONE_TRIAL = re.compile(r"\b(?:ashworth|MAS|spastic\w*|tone|baclofen)\b", re.I)
 # A log entry's time stamp at the start of a line or a "|" cell: "09:30 NRS 6", "1100 NRS 7",
 # "Day 2 21:00  VAS 30/100", "+3 h NRS 2", "T+4h 2". A score on such a line with no label of
 # its own is a later reading of the log (the baseline is labelled, or the first entry).
@@ -497,6 +493,7 @@ class _Reader:
         self.clause_ends = [m.end() for m in CLAUSE_END.finditer(text)]
         self.sentence_stops = [m.end() for m in SENTENCE_STOP.finditer(text)]
         self.line_starts = [0] + [m.end() for m in LINE_START.finditer(text)]
+        self._stamp_ends: dict[int, int | None] = {}  # per line start, matched on first use
         self._contexts: list[_Context] | None = None
         self._context_starts: list[int] = []
         self._done: dict[int, bool] = {}
@@ -814,8 +811,10 @@ class _Reader:
     def stamp_end(self, position: int) -> int | None:
         """Where the time stamp that starts the line (or "|" cell) of ``position`` ends."""
         line = self.line_starts[bisect_right(self.line_starts, position) - 1]
-        stamp = STAMP.match(self.text, line)
-        return stamp.end() if stamp is not None else None
+        if line not in self._stamp_ends:
+            stamp = STAMP.match(self.text, line)
+            self._stamp_ends[line] = stamp.end() if stamp is not None else None
+        return self._stamp_ends[line]
 
     def stamped(self, token: _Token) -> bool:
         """Whether the token's line starts with a time stamp before it: a log entry."""
