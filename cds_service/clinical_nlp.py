@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from cds_service.errors import ConfigurationError
-from cds_service.note_reading import pain, prognosis, readability
+from cds_service.note_reading import pain, prognosis, readability, scope
 from cds_service.note_reading.mention import Mention
 from cds_service.note_reading.psych import candidacy as candidacy  # re-exported
 from cds_service.note_text import CELL_PAIR, SEGMENT_BREAK
@@ -289,6 +289,10 @@ UNQUANTIFIED = "UNQUANTIFIED_"
 # The ConText category of a line break: modifiers in the data's ``lineBoundDirections`` stop
 # there, so a templated line's "Complications: none" negates its own line only.
 LINE_BREAK = "LINE_BREAK"
+# The ConText category of a comma: modifiers in ``commaBoundDirections`` stop there, so a
+# cue written after its finding ("dysuria resolved", "trach declined") covers that finding,
+# not every item of the list before it ("E. coli urosepsis, on day 5 of 10, afebrile").
+COMMA = "COMMA"
 
 
 def _pipeline(targets: list[dict[str, Any]], document: dict[str, Any]) -> tuple[Any, list[Any]]:
@@ -335,9 +339,12 @@ def _pipeline(targets: list[dict[str, Any]], document: dict[str, Any]) -> tuple[
             for r in document["contextRules"]
         ]
         line_bound = set(document["lineBoundDirections"])
+        comma_bound = set(document["commaBoundDirections"])
         for rule in [*defaults, *ours]:
             if rule.direction in line_bound:
                 rule.terminated_by = {*rule.terminated_by, LINE_BREAK}
+            if rule.direction in comma_bound:
+                rule.terminated_by = {*rule.terminated_by, COMMA}
         context.add(defaults)
         context.add(ours)
     return nlp, [*defaults, *ours]
@@ -545,19 +552,23 @@ class NoteReader:
     def _chunk_mentions(self, chunk: str, offset: int, nlp: Any = None) -> list[Mention]:
         """The targets of one chunk with their ConText flags, at offsets in the joined text."""
         doc = self._run_pipeline(chunk, nlp)
-        return [
-            Mention(
-                ent.label_,
-                ent.text,
-                ent.start_char + offset,
-                ent._.is_negated,
-                ent._.is_uncertain,
-                ent._.is_hypothetical,
-                ent._.is_historical,
-                ent._.is_family,
+        shut_in = scope.dropped_flags(doc)
+        mentions = []
+        for ent in doc.ents:
+            dropped = shut_in.get(ent.start_char, set())
+            mentions.append(
+                Mention(
+                    ent.label_,
+                    ent.text,
+                    ent.start_char + offset,
+                    ent._.is_negated and "negated" not in dropped,
+                    ent._.is_uncertain and "uncertain" not in dropped,
+                    ent._.is_hypothetical and "hypothetical" not in dropped,
+                    ent._.is_historical and "historical" not in dropped,
+                    ent._.is_family and "family" not in dropped,
+                )
             )
-            for ent in doc.ents
-        ]
+        return mentions
 
     def _concern_mentions(
         self, chunk: str, offset: int, section: str | None, found: list[Mention]

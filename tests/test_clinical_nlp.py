@@ -116,15 +116,40 @@ def test_empty_pump_events(text: str, asserted: bool) -> None:
         # a history section ends at the next header of an H&P, not only at Assessment/Plan
         ("PMH: HTN, DVT\nPE: pocket erythema and purulent drainage", True),
         ("PMH: pocket infection 2019, explanted and treated", False),
+        # a negation inside an aside denies the aside only, not what follows it
+        ("Lab called (she refused admission) - blood cx now growing GNR 2/2.", True),
+        ("Seen early (no fever at home) for spreading pocket cellulitis.", True),
+        # ... while other asides still label their sentence
+        ("Her brother (pt's twin) is septic in the ICU.", False),
+        ("(copied from 2023 note) pump pocket infection, on cefazolin", False),
+        # a cue written after its finding covers that finding, not the list before it
+        ("Klebsiella bacteremia on day 4 of ertapenem, afebrile, cough resolved.", True),
+        ("Pocket infection resolved, wound healed.", False),
+        # a relative who is only present does not make the findings theirs
+        ("Video visit with husband present; pt here with husband - pocket abscess.", True),
+        ("Clinic visit (accompanied by her son): incision cellulitis, on doxycycline.", True),
+        ("Lives with her son, who is being treated for MRSA cellulitis.", False),
     ],
 )
 def test_infection_mentions(text: str, asserted: bool) -> None:
     assert READER.summarize(text).has("SITE_INFECTION", "SYSTEMIC_INFECTION") is asserted
 
 
-def test_hospice_and_terminal_statements() -> None:
-    assert READER.summarize("Enrolled in hospice.").has("TERMINAL")
-    assert not READER.summarize("Not terminally ill; no hospice referral.").has("TERMINAL")
+@pytest.mark.parametrize(
+    ("text", "asserted"),
+    [
+        ("Enrolled in hospice.", True),
+        ("Not terminally ill; no hospice referral.", False),
+        # a code status is not a negation of what follows it
+        ("DNR/DNI (Z66)\nadmitted to home hospice 3/4", True),
+        ("Do-not-resuscitate order on file. Now under hospice care.", True),
+        # "X declined," negates X, not the rest of the list
+        ("dialysis declined, comfort feeding, hospice to follow", True),
+        ("Hospice declined, wants chemotherapy.", False),
+    ],
+)
+def test_hospice_and_terminal_statements(text: str, asserted: bool) -> None:
+    assert READER.summarize(text).has("TERMINAL") is asserted
 
 
 def test_pain_timeline_from_trial_note() -> None:

@@ -1,0 +1,64 @@
+"""Where a ConText modifier's reach ends, beyond what medspaCy's rules can say.
+
+medspaCy scopes a modifier to its sentence (and to the terminators its rule names). A
+parenthesis is an aside, and a negation inside one denies something in the aside, not
+what the sentence goes on to say: "UC callback: BCx (pt declined ED transfer) now + GPC
+2/2" does not negate the culture. So a negation cue inside a parenthesis is dropped for a
+target after that parenthesis. Other cues in an aside do reach out, because asides are
+how notes label what surrounds them: "(carried forward) not suitable", "Her father (pt's
+husband) went on hospice", "UTI treated (resolved)". A cue outside still reaches into an
+aside ("no fever (or chills)").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# The flags an aside cannot pass on to what follows it, by ConText category.
+FLAG_OF_CATEGORY = {"NEGATED_EXISTENCE": "negated"}
+# Longer "parentheses" are not asides but runaway or unbalanced brackets.
+MAX_ASIDE_CHARS = 200
+
+
+def asides(text: str) -> list[tuple[int, int]]:
+    """The (open, close) offsets of each balanced parenthesis pair, innermost included."""
+    pairs: list[tuple[int, int]] = []
+    opened: list[int] = []
+    for at, char in enumerate(text):
+        if char == "(":
+            opened.append(at)
+        elif char == ")" and opened:
+            start = opened.pop()
+            if at - start <= MAX_ASIDE_CHARS:
+                pairs.append((start, at))
+    return pairs
+
+
+def _shut_in(modifier_at: int, target_at: int, pairs: list[tuple[int, int]]) -> bool:
+    """True when the modifier sits in an aside that closes before the target."""
+    return any(start < modifier_at < end < target_at for start, end in pairs)
+
+
+def dropped_flags(doc: Any) -> dict[int, set[str]]:
+    """Per target (by start character), the flags whose every modifier is shut in an aside.
+
+    A flag is dropped only when no modifier outside an aside also sets it, so this can
+    only narrow what ConText found, and only for negations written inside parentheses.
+    """
+    pairs = asides(doc.text)
+    if not pairs:
+        return {}
+    reaching: dict[int, dict[str, bool]] = {}
+    for target, modifier in doc._.context_graph.edges:
+        flag = FLAG_OF_CATEGORY.get(modifier.category)
+        if flag is None:
+            continue
+        modifier_at = doc[modifier.modifier_span[0]].idx
+        shut = _shut_in(modifier_at, target.start_char, pairs)
+        flags = reaching.setdefault(target.start_char, {})
+        flags[flag] = flags.get(flag, True) and shut
+    return {
+        start: {flag for flag, shut in flags.items() if shut}
+        for start, flags in reaching.items()
+        if any(flags.values())
+    }
