@@ -655,18 +655,23 @@ def _sections(blocks: list[str]) -> Iterator[tuple[str, str | None]]:
     """The blocks cut at every section header, each with the kind of section it is under.
 
     A header's kind lasts until the next header, across blocks (an HTML heading above a
-    list applies to its items).
+    list applies to its items), unless the header's block holds its content: then it ends
+    with the block ("<li>PMH: COPD, HTN</li>" does not make the next item history).
     """
     kind: str | None = None
     for block in blocks:
         start = 0
+        inline = False
         for header in SECTION_HEADER.finditer(block):
             begin = header.start("name")
             if begin > start:
                 yield block[start:begin], kind
             start = begin
             kind = _section_kind(header.group("name"))
+            inline = bool(block[header.end() :].strip())
         yield block[start:], kind
+        if inline and kind is not None:
+            kind = None
 
 
 def _in_section(mentions: list[Mention], section: str | None) -> list[Mention]:

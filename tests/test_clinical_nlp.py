@@ -129,6 +129,13 @@ def test_empty_pump_events(text: str, asserted: bool) -> None:
         ("Video visit with husband present; pt here with husband - pocket abscess.", True),
         ("Clinic visit (accompanied by her son): incision cellulitis, on doxycycline.", True),
         ("Lives with her son, who is being treated for MRSA cellulitis.", False),
+        # return precautions name what to watch for, not what is there
+        ("Healing well. Call us sooner for spreading redness or drainage.", False),
+        ("Reviewed when to call (fever, pocket swelling, drainage).", False),
+        ("Return precautions: fever, purulent drainage.", False),
+        # a completed course of treatment is history; one under way is not
+        ("Finished a 14-day doxycycline course for incision cellulitis in May.", False),
+        ("On day 9 of 14 of cefazolin for pocket infection, still draining.", True),
     ],
 )
 def test_infection_mentions(text: str, asserted: bool) -> None:
@@ -456,6 +463,9 @@ def test_the_nlp_lock_is_held_for_one_chunk_at_a_time(monkeypatch: pytest.Monkey
         ("PMH: HTN. HPI: pump pocket infection since Monday.", True),
         ("Family history\u2029- meningitis (brother)\u2029- sepsis (father)", False),
         ("Family history\n- meningitis (brother)\nExam\n- pump pocket infection", True),
+        # a header with its content in its own block (an HTML list item) ends with it
+        ("PMH: COPD, HTN\u2029Pocket red, purulent drainage.", True),
+        ("PMH:\u2029pocket infection 2021", False),
     ],
 )
 def test_section_headers_decide_whose_and_when(text: str, asserted: bool) -> None:
