@@ -114,6 +114,26 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ("Her roommate told her the psych eval was easy and that she was cleared.", None),
         ("Psychiatric: appropriate mood and affect, linear thought.", None),
         ("Trial response: favorable (pain 8 -> 3).", None),
+        # round 7's wordings: a verdict after the evaluation's return, "nothing ... that should
+        # stop her", a negation that ends with its clause, a soft line wrap inside the phrase
+        ("Psych evaluation returned from Dr. Hanna - favorable, no concerns raised.", "favorable"),
+        ("Psych evaluation returned from Dr. Hanna - favorable response to SSRIs.", None),
+        (
+            "I see nothing from a mental health standpoint that should stop her from moving "
+            "forward with the intrathecal trial.",
+            "favorable",
+        ),
+        ("Psychology (Dr. Kim): evaluated 3/4; no concerns, supports moving forward.", "favorable"),
+        ("She was cleared\nby psychology for the SCS trial in 2021.", None),
+        ("From the pain end he is a good candidate for the pump; psych screen first.", None),
+        # an earlier evaluation's conclusion, reported in a follow-up, is history
+        (
+            "Initial eval 3/4 deferred a recommendation (PHQ-9 19). Recommendation: appropriate "
+            "to proceed with intrathecal drug delivery from a psychological standpoint.",
+            "favorable",
+        ),
+        ("Initial eval 3/4 deferred a recommendation (PHQ-9 19).", None),
+        ("Deferred: untreated depression (PHQ-9 19).", "unfavorable"),
         # a newer event supersedes an older clearance
         (
             "Prior psych clearance (2022); a new psychological evaluation is required.",

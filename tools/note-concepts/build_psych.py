@@ -14,10 +14,13 @@ from firstchars import charclass, first_chars, prefixes
 
 STOP = r".;!?\n\u2029"  # a gap never crosses a sentence or list-line end ...
 TITLE = r"(?:dr|drs|mr|mrs|ms|prof)\.\s"  # ... except the full stop of a title ("Dr. Kim")
+# ... and a line wrapped mid-sentence: a line break before a lower-case word ("She was cleared\nby
+# psychology for the SCS trial") is a space in hard-wrapped text, not the end of a list line
+WRAP = r"\n(?=[a-z])"
 
 
 def gap(n: int) -> str:
-    return rf"(?:{TITLE}|[^{STOP}]){{0,{n}}}?"
+    return rf"(?:{TITLE}|{WRAP}|[^{STOP}]){{0,{n}}}?"
 
 
 # words that, inside a gap, would change what a phrase means (negation, condition, doubt)
@@ -29,7 +32,7 @@ BAD = (
 
 def sgap(n: int, bad: str = BAD) -> str:
     """A bounded gap that does not cross a word of ``bad`` (one lookahead per character)."""
-    return rf"(?:(?!{bad})(?:{TITLE}|[^{STOP}])){{0,{n}}}?"
+    return rf"(?:(?!{bad})(?:{TITLE}|{WRAP}|[^{STOP}])){{0,{n}}}?"
 
 
 def alt(*parts: str) -> str:
@@ -175,7 +178,7 @@ NONPSY = (
 )
 STANDX = (
     rf"(?:from|on|in)\s+(?:a|an|the|my)\s+{NONPSY}\s+(?:standpoint|perspective|point\s+of\s+view|"
-    r"viewpoint|basis|stand-?point)"
+    r"viewpoint|basis|stand-?point|end|side)"
 )
 OTHERP = (
     r"(?:husband|wife|spouse|partner|boyfriend|girlfriend|fianc\w*|sister|brother|sibling|mother|father|"
@@ -407,6 +410,10 @@ F2 = (
     r"[:|\-\u2013]\s*yes\s*,?\s*favou?rable\b",
     r"\b(?:on\s+file|in\s+(?:the\s+)?chart|reviewed|report|letter|eval\w*|consult\w*|screen\w*|clearance)\s*"
     r"[:|\-\u2013]\s*favou?rable\b",
+    # "Psych evaluation returned from Dr. Hanna - favorable"
+    rf"\b{PSYPH_EVAL}\s+(?:has\s+|was\s+|is\s+)?(?:returned|came\s+back|back|received|rec'?d|reviewed|completed?)"
+    rf"(?:\s+(?:from|by|with)\s+(?:{TITLE})?[\w'-]+(?:\s+[\w'-]+)?)?(?:\s*\([^()\n]{{0,40}}\))?\s*[,:|\-\u2013]\s*"
+    r"favou?rable\b(?!\s+(?:response|outcome|prognosis|results?|course|effects?|trial|risk|benefit))",
     rf"[:|\-\u2013]\s*favou?rable\s+(?:for\s+{ITOBJ}|{CAND})",
     # a bare "Cleared." as a sentence, a table cell or after a heading
     r"(?:(?<=[.!?\n\u2029])|(?<=[.!?\n\u2029]\s)|(?<=[.!?\n\u2029]\s\s)|^)(?:(?:complete[d]?|done|yes|y)\s*[,\-\u2013:;]?\s*)?"
@@ -439,8 +446,11 @@ F3 = (
     rf"\b{STAND}\s*,?\s*(?:there\s+(?:is|are|were)\s+)?(?:no|nothing)\s+{NOQUAL}(?:contra-?indications?|concerns?|"
     rf"barriers?|objections?|reservations?|issues|red\s+flags?|obstacles?|reason)",
     # "nothing that would preclude", "no concerns that would preclude"
-    r"\b(?:nothing|no\s+(?:\w+\s+){0,3}?(?:concerns?|issues?|factors?|barriers?|findings?|reasons?|problems?))"
-    r"\s+(?:that\s+|which\s+)?(?:would|should|might|to)\s+(?:preclude|contraindicate|prevent|argue\s+against)",
+    # ... "I see nothing from a mental health standpoint that should stop her from moving forward"
+    rf"\b(?:nothing|no\s+(?:\w+\s+){{0,3}}?(?:concerns?|issues?|factors?|barriers?|findings?|reasons?|problems?))"
+    rf"(?:\s+{STAND})?\s+(?:that\s+|which\s+)?(?:would|should|might|to)\s+(?:preclude|contraindicate|prevent|"
+    rf"argue\s+against|(?:stop|keep|hold)\s+(?:{SUBJ}\s+)?(?:back\s+)?from\s+(?:proceeding|moving\s+(?:forward|ahead)|"
+    rf"going\s+(?:ahead|forward)|having))",
     r"\bno\s+(?:psych\w*\s+)?reasons?\s+(?:not\s+to\s+proceed|to\s+(?:delay|defer|withhold|postpone|not\s+proceed))",
     # "not (psychologically) contraindicated from a psych standpoint"
     rf"\bnot\s+(?:psych\w*\s+)?contraindicated\b{sgap(30)}{STAND}",
@@ -704,6 +714,11 @@ TERMINATE = sorted(
         "without contraindications",
         "would preclude",
         "would contraindicate",
+        # "no concerns, supports moving forward": the negation ends with its clause
+        "concerns ,",
+        "concerns raised ,",
+        "concerns identified ,",
+        "concerns noted ,",
         # a run-on dictation: the evaluator's conclusion starts a new clause
         "based on the interview",
         "based on the evaluation",
@@ -800,7 +815,17 @@ PSEUDO = [
     # PSYCH_UNSETTLED phrases ("favorable pending UDS", "may be cleared").
     ("POSSIBLE_EXISTENCE", ["favorable", "favourable", "cleared"]),
 ]
+# an earlier evaluation's conclusion, reported in a follow-up ("Initial eval 3/4 deferred a
+# recommendation"), is history: the follow-up's own conclusion decides
+EARLIER_EVALUATION = [
+    f"{when} {what}"
+    for when in ("initial", "prior", "previous", "earlier", "first")
+    for what in ("eval", "evaluation", "psych eval", "psychological evaluation", "assessment")
+]
 rules = [{"literal": lit, "category": "CONJ", "direction": "TERMINATE"} for lit in TERMINATE]
+rules += [
+    {"literal": lit, "category": "HISTORICAL", "direction": "FORWARD"} for lit in EARLIER_EVALUATION
+]
 rules += [
     {"literal": lit, "category": cat, "direction": "PSEUDO"} for cat, lits in PSEUDO for lit in lits
 ]
