@@ -129,6 +129,9 @@ def test_empty_pump_events(text: str, asserted: bool) -> None:
         ("Video visit with husband present; pt here with husband - pocket abscess.", True),
         ("Clinic visit (accompanied by her son): incision cellulitis, on doxycycline.", True),
         ("Lives with her son, who is being treated for MRSA cellulitis.", False),
+        # a relative's home is where the visit took place
+        ("Video visit (patient at daughter's home in Lodi): pocket abscess, draining.", True),
+        ("Her daughter is on IV antibiotics for a pocket abscess.", False),
         # return precautions name what to watch for, not what is there
         ("Healing well. Call us sooner for spreading redness or drainage.", False),
         ("Reviewed when to call (fever, pocket swelling, drainage).", False),

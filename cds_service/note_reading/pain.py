@@ -115,7 +115,9 @@ TOKEN = re.compile(
                 rf"(?P<pct>(?:\s*(?:[-–]|to)\s*{_N})?\s*(?:%|\bpercent\b|\bper\s+cent\b))"
                 rf"|(?P<score>(?:\s*[-–]\s*{_N})?\s*(?:/\s*10{{1,2}}(?![\d/]|\.\d)|"
                 r"out\s+of\s+(?:10|ten|100|a\s+hundred)\b|mm\b(?!\s*hg)|cm\b))"
-                rf"|(?P<time>\s*-?\s*{_TIME_UNIT}\b(?:\s+(?:post[-\s]?{_STAGE}?|after|later|pi)\b)?)"
+                # (a unit on the next line is a row label: "8\n   Day 1 5" is no "8 days")
+                rf"|(?P<time>[ \t]*-?[ \t]*{_TIME_UNIT}\b"
+                rf"(?:\s+(?:post[-\s]?{_STAGE}?|after|later|pi)\b)?)"
                 rf"|(?P<num>(?:\s*[-–]\s*{_N})?(?!\s*(?:{_UNITS})\b|/\d|:\d)))",
             ),
             ("date", r"\d{1,4}/\d{1,4}(?:/\d{1,4})?\b"),
@@ -148,6 +150,7 @@ TOKEN = re.compile(
                 r"|\blowest\b|\bat\s+(?:its\s+)?best\b|\blater\b|\bsubsequently\b|\bduring\b|\bovernight\b"
                 r"|\bby\s+(?:the\s+)?(?:afternoon|evening|morning|next\s+day)\b"
                 r"|\bnext\s+(?:day|morning)\b|\bthat\s+(?:evening|afternoon|night)\b"
+                r"|\bby\s+(?:the\s+)?(?:second|third|fourth|fifth|final|last)\s+day\b"
                 r"|\b(?:came|went|dropped|decreased|fell|improved|reduced|declined)\s+(?:down\s+)?"
                 r"(?:only\s+)?to\b|\bdown\s+to\b",
             ),
@@ -155,7 +158,10 @@ TOKEN = re.compile(
             (
                 "pain",
                 r"\b(?:pain(?:\s+scores?)?|NRS|NPRS|VAS|scored?|rat(?:ed|ing|es)|headache|average|"
-                r"avg)\b",
+                r"avg)\b"
+                # a score as spoken: "she said a 4, she was a 9 before", "he's a 3 now"
+                r"|\b(?:said|says|was|is|she's|he's|now)\s+an?(?=\s+\d{1,2}(?:\.\d)?(?:\s*[,.;)]|\s*$|"
+                r"\s+(?:before|now|after|today|at|and|this|then)\b))",
             ),
             (
                 "blocker",
@@ -260,6 +266,8 @@ _RELIEF_WORDS: tuple[tuple[str, float, bool], ...] = (
         50,
         True,
     ),
+    # "she has half the pain she came in with"
+    (r"\bhalf\s+(?:of\s+)?(?:the|his|her|their|its)\s+(?:pain|discomfort)\b", 50, False),
     # "pain ~half of baseline", "about half what it was"
     (
         r"\bhalf\s+(?:of\s+)?(?:(?:the|his|her|their)\s+)?(?:baseline|what\s+it\s+was|pre-?\w*)\b",
@@ -608,9 +616,9 @@ class _Reader:
     # numbers -------------------------------------------------------------------------------
 
     def vas_near(self, token: _Token) -> bool:
-        return self.mark("vas").within(
-            max(self.clause_start(token.start), token.start - 80), token.start
-        )
+        """Whether the scale is named before the score in its sentence: a semicolon does not end
+        a VAS series ("VAS 64 mm before injection; 18 mm at 3 h")."""
+        return self.mark("vas").within(self.sentence_start(token.start, 80), token.start)
 
     def value(self, token: _Token) -> float | None:
         """A score on the 0-10 scale, or None when the token is not a plausible pain score."""

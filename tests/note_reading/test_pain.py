@@ -160,6 +160,28 @@ def test_dev_note(note: dict[str, Any]) -> None:
             PainResponse(7, 3),
         ),
         ("After the IT fentanyl bolus pt reports 70% releif.", PainResponse(None, None, 70)),
+        # round 7's wordings: a VAS series across semicolons, a text table whose rows are
+        # labelled by day, "by the third day", "half the pain", a score as spoken
+        (
+            "Intrathecal test dose. VAS 64 mm before injection; 18 mm at 3 h; 25 mm at 6 h.",
+            PainResponse(6.4, 1.8),
+        ),
+        (
+            "Continuous IT trial.\nPain scores (NRS):\n   Admission (pre-infusion)  8\n"
+            "   Day 1                      5\n   Day 2                      3",
+            PainResponse(8, 3),
+        ),
+        (
+            "Epidural catheter infusion trial: average NRS 7.5 on the admission day and 3.5 by "
+            "the third day.",
+            PainResponse(7.5, 3.5),
+        ),
+        (
+            "Day 3 of IT trial. Pt says she has half the pain she came in with.",
+            PainResponse(None, None, 50),
+        ),
+        ("Callback after IT trial. She said a 4, she was a 9 before.", PainResponse(9, 4)),
+        ("IT trial done. Infusion x 8\nDays of follow-up: 2", PainResponse()),
         # a denial on the line above does not reach the trial below it
         (
             "- SCS trial 2023: 20%, not implanted\n- IT trial 1/21: pre 8, nadir 3 at 3 h",
