@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from cds_service import notes_eval
+from cds_service.cli import CORPUS_SPLITS
 from tests.conftest import TEST_DATA, load_fixture
 
 
@@ -78,10 +79,13 @@ def test_unsafe_outcomes_flag_only_positive_safety_notes_left_at_criteria_met() 
     assert runs == ["corpus-e1", "corpus-i1"]
 
 
+TUNED_SPLITS = [split for split in CORPUS_SPLITS if split != "test"]
+
+
 def test_the_corpus_is_split_and_large_enough() -> None:
     tuned = [
         note
-        for split in ("train", "dev", "dev-r2", "dev-r3", "dev-r4", "dev-r5", "dev-r6")
+        for split in TUNED_SPLITS
         for note in notes_eval.load_corpus(TEST_DATA / "notes" / f"{split}.jsonl")
     ]
     test = notes_eval.load_corpus(TEST_DATA / "notes" / "test.jsonl")
@@ -101,9 +105,7 @@ def test_the_corpus_is_split_and_large_enough() -> None:
 KNOWN_UNSAFE = {"dev-r2": ["prognosis-225 in implant-criteria-met.json"]}
 
 
-@pytest.mark.parametrize(
-    "split", ["train", "dev", "dev-r2", "dev-r3", "dev-r4", "dev-r5", "dev-r6"]
-)
+@pytest.mark.parametrize("split", TUNED_SPLITS)
 def test_no_tuned_safety_note_ends_at_criteria_met(
     split: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

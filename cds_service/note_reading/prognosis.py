@@ -179,6 +179,16 @@ _HAS_TAIL = (
     rf"{_QUOTE}{FIGURE}{_QUOTE}(?:\s+(?:left|ahead(?:\s+of\s+(?:him|her|them))?|remaining)\b"
     r"|(?=\s*(?:[.,;:!?)\n\"'”’]|$|to\s+live|at\s+(?:most|best)|or\s+|maybe|perhaps|possibly)))"
 )
+# "Her estimate is weeks" (a physician's estimate of the time left): the figure must end the
+# clause, so "her estimate is 2 weeks for the pump to arrive" is none.
+_ESTIMATE = (
+    r"(?:(?<=her\s)|(?<=his\s)|(?<=my\s)|(?<=our\s)|(?<=their\s)|(?<=oncology's\s))"
+    r"(?:best\s+)?estimate(?=\s+(?:is|was|would\s+be)\s)"
+)
+_ESTIMATE_TAIL = (
+    rf"\s+(?:is|was|would\s+be)\s+{_QUOTE}{FIGURE}{_QUOTE}"
+    r"(?=\s*(?:[.,;:!?)\n\"'”’]|$|at\s+(?:most|best)|or\s+|maybe|perhaps|possibly|to\s+live|left\b))"
+)
 # "was given 3-6 months", "his oncologist gave him weeks".
 _GIVEN = (
     r"\b(?:was|were|been|initially|originally|recently|only)\s+given\b"
@@ -196,16 +206,23 @@ _ALIVE = r"(?:is|was|were|are)\s+(?:still\s+)?(?:alive|with\s+us|here|around|liv
 _SURPRISE = rf"\bif\b(?<=surprised\sif)\s+(?:{_PERSON}\s*)?(?:{_DEATH}|{_ALIVE})\b"
 _SURPRISE_TAIL = rf"(?:[^.;\n]{{0,20}}?{FIGURE})?"
 _TIME = (
-    r"\b(?:his|her|their|the\s+patient's|pt's|patient's)\s+time\b"
+    r"\b(?:his|her|their|your|the\s+patient's|pt's|patient's)\s+time\b"
     r"|(?:^|(?<=that\s)|(?<=understands\s)|(?<=understand\s)|(?<=aware\s)|(?<=[.:;,]\s))time\b"
+)
+# ... or given as a figure: "your time is likely six months or less"
+_TIME_FIGURE_LOOK = (
+    r"(?:likely\s+|probably\s+|only\s+|about\s+|less\s+than\s+|under\s+|at\s+most\s+){0,2}"
+    r"(?:\d|(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|a\s+few|a\s+couple|days"
+    r"|weeks|months)\b)"
 )
 _TIME_LOOK = (
     r"(?=\s+(?:left\s+|remaining\s+)?(?:is|will\s+be|may\s+be|to\s+be|as\s+being)\s+"
-    r"(?:very\s+|quite\s+|likely\s+)?(?:short|limited)\b)"
+    rf"(?:(?:very\s+|quite\s+|likely\s+)?(?:short|limited)\b|{_TIME_FIGURE_LOOK}))"
 )
 _TIME_TAIL = (
-    r"\s+(?:left\s+|remaining\s+)?(?:is|will\s+be|may\s+be|to\s+be|as\s+being)\s+(?:very\s+"
-    rf"|quite\s+|likely\s+)?(?:short|limited)\b(?:[^.;\n]{{0,30}}?{FIGURE})?"
+    r"\s+(?:left\s+|remaining\s+)?(?:is|will\s+be|may\s+be|to\s+be|as\s+being)\s+(?:(?:very\s+"
+    rf"|quite\s+|likely\s+)?(?:short|limited)\b(?:[^.;\n]{{0,30}}?{FIGURE})?|(?={_TIME_FIGURE_LOOK})"
+    rf"{FIGURE})"
 )
 # "I expect she will pass within days", "death is expected within the next 1-2 weeks" (not
 # "died": a past death is someone else's or history).
@@ -316,6 +333,7 @@ def target_patterns() -> dict[str, str]:
         f"{_LIVE}{_LIVE_LOOK}",
         f"{_DEATH_CUE}{_DEATH_LOOK}",
         _CONTINUED,
+        _ESTIMATE,
     )
     return {
         "normal lifespan": "(?i)" + "|".join(spoken),
@@ -591,6 +609,7 @@ _HAS_FORM = _form(_PERSON, _HAS_TAIL)
 _GIVEN_FORM = _form(_GIVEN, _GIVEN_TAIL)
 _TALKING_FORM = _form(_TALKING, _TALKING_TAIL)
 _DEATH_FORM = _form(_DEATH_CUE, _DEATH_TAIL)
+_ESTIMATE_FORM = _form(_ESTIMATE, _ESTIMATE_TAIL)
 _TO_LIVE_RE = re.compile(_TO_LIVE, re.I)
 _NORMAL_RE = re.compile(_NORMAL, re.I)
 _SURPRISE_RE = re.compile(_SURPRISE + _SURPRISE_TAIL, re.I)
@@ -612,6 +631,7 @@ def statement_months(text: str, start: int) -> float | None:
         (_LE_FORM, True),
         (_HAS_FORM, True),
         (_GIVEN_FORM, True),
+        (_ESTIMATE_FORM, True),
         (_TALKING_FORM, False),
         (_DEATH_FORM, False),
     ):

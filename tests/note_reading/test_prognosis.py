@@ -143,6 +143,12 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ("Discussed prognosis with patient and family: likely less than 3 months.", 2.99),
         ("Prognosis 6 months or less if the disease runs its usual course.", 5.99),
         ("Not expected to survive beyond 1-2 months.", pytest.approx(2 - prognosis.JUST_UNDER)),
+        # round 8: a figure after "your time is", a physician's estimate
+        ("Your oncologist and I both think your time is likely six months or less.", 5.99),
+        ("His time is probably a few months.", 3.0),
+        ("Curbside from Dr. Eames re: pump. Her estimate is weeks.", 1.0),
+        ("Her estimate is 2 weeks for the pump to arrive.", None),
+        ("Your time at the infusion center is 2 hours.", None),
         # not the patient's current prognosis, or no prognosis at all
         ("Her mother's prognosis was 3 months.", None),
         ("Bro w/ pancreatic ca, LE < 3 mo, lives w/ pt.", None),
@@ -167,6 +173,9 @@ def test_prognosis_months(text: str, expected: object) -> None:
         ("Enrolled in hospice 3/1.", True),
         ("Hospice care at home; pump refills by hospice RN.", True),
         ("Pt is hospice eligible but wishes to continue chemotherapy.", True),
+        # a choice offered is no condition on the eligibility
+        ("You qualify for hospice if you want it.", True),
+        ("She would qualify for hospice if her cancer progresses.", False),
         ("Hospice referral placed today.", True),
         ("Prognosis: terminal.", True),
         ("Hospice not indicated at this time.", False),
