@@ -469,6 +469,32 @@ empty_pump = {
             {"literal": lit, "category": "HYPOTHETICAL", "direction": "FORWARD"}
             for lit in ("danger of", "dangers of", "consequences of", "importance of")
         ),
+        # a device shown in teaching is not the patient's ("the demonstration pump was set to
+        # sound the low reservoir alarm so pt and wife could hear it")
+        *(
+            {"literal": lit, "category": "HYPOTHETICAL", "direction": "FORWARD"}
+            for lit in (
+                "demonstration pump",
+                "demo pump",
+                "demonstration device",
+                "demo device",
+                "training pump",
+                "teaching pump",
+            )
+        ),
+        # how the pump behaves, not what it did ("your pump beeps when it gets low")
+        *(
+            {"literal": lit, "category": "HYPOTHETICAL", "direction": "BACKWARD"}
+            for lit in (
+                "when it gets low",
+                "when it is low",
+                "when it's low",
+                "when it runs low",
+                "when the reservoir gets low",
+                "when the reservoir is low",
+                "when the reservoir runs low",
+            )
+        ),
         *(
             {"literal": lit, "category": "HYPOTHETICAL", "direction": "BACKWARD"}
             for lit in (
