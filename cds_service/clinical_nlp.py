@@ -80,8 +80,11 @@ _NOT_AN_END = "".join(
     rf"(?<!\b{re.escape(abbreviation)})"
     for abbreviation in ("Dr.", "dr.", "est.", "Est.", "approx.", "Approx.", "e.g.", "i.e.", "vs.")
 )
+# An initial before a lower-case word is an organism's genus ("E. faecalis", "S. aureus"),
+# not a sentence end.
+_NOT_A_GENUS = r"(?!(?<=\b[A-Z]\.)\s+[a-z])"
 SENTENCE_END = re.compile(
-    rf"(?:(?<=[.!]){_NOT_AN_END}|(?<=\?)(?!\s+(?:yes|no|none|negative|positive|n/a|y|n)\b\s*(?:[.,;]|$)))\s+",
+    rf"(?:(?<=[.!]){_NOT_AN_END}{_NOT_A_GENUS}|(?<=\?)(?!\s+(?:yes|no|none|negative|positive|n/a|y|n)\b\s*(?:[.,;]|$)))\s+",
     re.I,
 )
 # Flowsheet fields at the start of a line, "asp_vol_mL=0.0", "LRA_active=Y": read as

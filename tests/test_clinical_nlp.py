@@ -129,6 +129,13 @@ def test_empty_pump_events(text: str, asserted: bool) -> None:
         ("Video visit with husband present; pt here with husband - pocket abscess.", True),
         ("Clinic visit (accompanied by her son): incision cellulitis, on doxycycline.", True),
         ("Lives with her son, who is being treated for MRSA cellulitis.", False),
+        # round 8: a clause about a relative, an organism's initial, "- no signs" alone
+        ("Lives with wife, who is on IV antibiotics for MRSA bacteremia.", False),
+        ("Lives with wife, who found him febrile; pocket abscess draining.", True),
+        ("Pocket infection (E. faecalis) 2/2023 treated with explant.", False),
+        ("Pocket infection (S. aureus) on culture, on vancomycin.", True),
+        ("Asked us whether to worry about meningitis - no signs, no LP.", False),
+        ("Cellulitis - no signs of abscess.", True),
         # a relative's home is where the visit took place
         ("Video visit (patient at daughter's home in Lodi): pocket abscess, draining.", True),
         ("Her daughter is on IV antibiotics for a pocket abscess.", False),

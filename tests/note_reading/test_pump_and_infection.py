@@ -199,24 +199,15 @@ def test_missed_and_late_refills_are_flagged(text: str) -> None:
         "Described the danger of letting the pump run empty.",
         "Pt unsure whether the pump alarmed last week.",
         "<table><tr><td>LRA</td><td>2 mL</td></tr></table>",
-        # round 8: a demonstration device, how the pump behaves, last year, copied-forward text
+        # round 8: a demonstration device, how the pump behaves, last year
         "During education the demonstration pump was set to sound the low reservoir alarm.",
         "Your pump beeps when it gets low; we will always refill you before that date.",
         "Last year your pump ran empty once when you were traveling.",
-        'Pump 2.4 mg/day (copied from 3/11 note: "alarm sounding on arrival"); refilled on time.',
     ],
 )
 def test_pump_non_events_are_not_flagged(text: str) -> None:
     text = attachment_text(text.encode(), "text/html") or "" if text.startswith("<") else text
     assert not _flagged(text, PUMP)
-
-
-def test_copied_text_is_history_only_when_its_note_is_dated() -> None:
-    """Text copied from a dated older note is history; copied without a date it may be
-    today's (an ED note copied in), so it stays "verify", never dropped."""
-    assert not _flagged('Copied from 3/11 note: "alarm sounding on arrival".', PUMP)
-    undated = READER.summarize("Copied from ED note: pump alarm sounding, reservoir 0 mL.")
-    assert undated.unsure(*PUMP)
 
 
 # --- infection --------------------------------------------------------------------------------

@@ -63,7 +63,11 @@ def gap(n: int, stop: str = r".;\n") -> str:
 # Where a table cell starts: the start of a chunk, or a value after "label: " (a two-cell
 # row as the reader writes it).
 CELL = r"(?:^|(?<=:\s))"
-REMOTE_YEAR = r"(?![^.;\n]{0,45}?(?<![\d/-])(?:\d{1,2}/)?(?:19\d\d|20[01]\d|202[0-5])\b(?![/-]\d))"
+# (The full stop of an organism's initial, "(E. faecalis) 2/2023", does not end the gap.)
+REMOTE_YEAR = (
+    r"(?!(?:[^.;\n]|(?<=\b[A-Z])\.){0,45}?(?<![\d/-])(?:\d{1,2}/)?(?:19\d\d|20[01]\d|202[0-5])\b"
+    r"(?![/-]\d))"
+)
 
 # ---------------------------------------------------------------------------------- empty pump
 RULED_OUT = r"(?![^.;\n]{0,40}?(?<!not\s)(?<!n't\s)(?<!be\s)(?<!been\s)\b(?:ruled\sout|excluded|not\sthe\scause)\b)"
