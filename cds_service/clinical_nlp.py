@@ -654,35 +654,66 @@ def _section_kind(header: str) -> str | None:
     return None
 
 
+# A line quoted from an earlier message, as e-mail replies quote it ("> I'm deferring the
+# decision"): a ">" at the line start, not one before a figure ("> 1 yr" in a table cell).
+QUOTED_LINES = re.compile(r"(?m)(?:^[ \t]*>+(?![ \t]*[\d=<>~.])[^\n]*(?:\n|$))+")
+# Categories a past-history section does not make history: a psychological clearance for the
+# pump keeps counting however old it is (the policy sets no age limit on it).
+AGELESS = frozenset({"FAVORABLE_CANDIDATE"})
+
+
 def _sections(blocks: list[str]) -> Iterator[tuple[str, str | None]]:
     """The blocks cut at every section header, each with the kind of section it is under.
 
     A header's kind lasts until the next header, across blocks (an HTML heading above a
     list applies to its items), unless the header's block holds its content: then it ends
-    with the block ("<li>PMH: COPD, HTN</li>" does not make the next item history).
+    with the block ("<li>PMH: COPD, HTN</li>" does not make the next item history). Quoted
+    lines are a section of their own ("quoted").
     """
     kind: str | None = None
     for block in blocks:
         start = 0
         inline = False
-        for header in SECTION_HEADER.finditer(block):
-            begin = header.start("name")
-            if begin > start:
-                yield block[start:begin], kind
-            start = begin
-            kind = _section_kind(header.group("name"))
-            inline = bool(block[header.end() :].strip())
-        yield block[start:], kind
+        for piece, quoted in _quoted_runs(block):
+            if quoted:
+                yield piece, "quoted"
+                continue
+            for header in SECTION_HEADER.finditer(piece):
+                begin = header.start("name")
+                if begin > start:
+                    yield piece[start:begin], kind
+                start = begin
+                kind = _section_kind(header.group("name"))
+                inline = bool(piece[header.end() :].strip())
+            yield piece[start:], kind
+            start = 0
         if inline and kind is not None:
             kind = None
 
 
+def _quoted_runs(block: str) -> Iterator[tuple[str, bool]]:
+    """The block in runs of quoted and unquoted lines, in order."""
+    start = 0
+    for run in QUOTED_LINES.finditer(block):
+        if run.start() > start:
+            yield block[start : run.start()], False
+        yield run.group(), True
+        start = run.end()
+    if start < len(block) or start == 0:
+        yield block[start:], False
+
+
 def _in_section(mentions: list[Mention], section: str | None) -> list[Mention]:
-    """Mentions under a family-history header are about relatives; under past history, past."""
+    """Mentions under a family-history header are about relatives; under past history, past
+    (but a clearance, AGELESS); a quoted earlier message is not this note's assertion, so
+    what it says is uncertain: a contraindication in it reads "verify", a conclusion does not
+    count."""
     if section == "family":
         return [replace(m, family=True) for m in mentions]
     if section == "history":
-        return [replace(m, historical=True) for m in mentions]
+        return [m if m.category in AGELESS else replace(m, historical=True) for m in mentions]
+    if section == "quoted":
+        return [replace(m, uncertain=True) for m in mentions]
     return mentions
 
 

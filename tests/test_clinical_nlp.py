@@ -482,3 +482,11 @@ def test_section_headers_decide_whose_and_when(text: str, asserted: bool) -> Non
     """Under family history a mention is a relative's, under past history it is history."""
     summary = READER.summarize(text)
     assert summary.has("SITE_INFECTION", "SYSTEMIC_INFECTION") is asserted
+
+
+def test_a_quoted_earlier_message_is_verify_not_asserted() -> None:
+    """A line quoted from an earlier e-mail is not this note's assertion: a contraindication
+    in it reads "verify"; a figure after ">" is no quotation."""
+    quoted = READER.summarize("Thanks, will see him today.\n> Pocket abscess, draining pus.")
+    assert not quoted.has("SITE_INFECTION") and quoted.unsure("SITE_INFECTION")
+    assert READER.summarize("Life expectancy:\n> 1 yr per oncology").prognosis_months == 12

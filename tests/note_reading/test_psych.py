@@ -126,6 +126,24 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ("Psychology (Dr. Kim): evaluated 3/4; no concerns, supports moving forward.", "favorable"),
         ("She was cleared\nby psychology for the SCS trial in 2021.", None),
         ("From the pain end he is a good candidate for the pump; psych screen first.", None),
+        # round 8: "no psychological reason you can't have the pump", misspellings, a
+        # clearance for a rehab admission, a clearance listed under past history, a quoted
+        # older message in an e-mail reply
+        ("She found no psychological reason you can't have the pump.", "favorable"),
+        ("There is no reason you can't have lunch before the visit.", None),
+        ("Dr Haines says your ok to procede with the pump trail.", "favorable"),
+        ("Psychology cleared him for admission to acute inpatient rehab.", None),
+        (
+            "PMH:\n- HTN\n- MDD, in remission; pre-implant psych eval for IT pump 11/2023: "
+            "appropriate candidate (Dr. Ibarra)\n- GERD",
+            "favorable",
+        ),
+        (
+            "[4/6] She's now a suitable candidate; cleared to proceed with the trial.\n\n"
+            "> [3/2] I'm deferring the decision pending a PHQ-9 recheck.",
+            "favorable",
+        ),
+        ("> [3/2] She is a suitable candidate for the IT trial.", None),
         # an earlier evaluation's conclusion, reported in a follow-up, is history
         (
             "Initial eval 3/4 deferred a recommendation (PHQ-9 19). Recommendation: appropriate "

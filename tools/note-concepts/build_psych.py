@@ -157,7 +157,9 @@ OTHERPROC = (
     r"sleeve\s+gastrectomy|lap(?:aroscopic)?[\s-]+band\w*|weight[\s-]+loss\s+surgery|fusion|"
     r"laminectomy|discectomy|spine\s+surgery|back\s+surgery|transplant\w*|(?-i:DBS)|"
     r"deep\s+brain\s+stim\w*|(?-i:ECT)|kyphoplasty|(?:joint|knee|hip)\s+replacement|"
-    r"(?-i:TKA|THA))"
+    r"(?-i:TKA|THA)|"
+    # a clearance for something other than a procedure ("cleared him for admission to rehab")
+    r"(?:acute\s+|inpatient\s+)*rehab\w*|admission|(?-i:IRF)|return\s+to\s+work|driving)"
 )
 MEDSRC = (
     r"(?:medical(?:ly)?|cardiac|cardiology|cardiologist|cardio|(?-i:PCP)|primary\s+care(?:\s+"
@@ -351,7 +353,7 @@ F1 = (
     rf"a\s+good\s+fit|good\s+fit)\s+(?:{PATIENT}\s+)?for\s+{ITOBJ}{EXT}",
     # "cleared / OK to proceed (with ...)"
     rf"\b(?:{CLEARED}|ok(?:ay)?|o\.k\.|appropriate|approp\w*|reasonable|fine|good|safe)\s+(?:{PATIENT}\s+)?to\s+"
-    rf"(?:proceed|move\s+(?:forward|ahead)|go\s+(?:ahead|forward)|undergo|have)\b{NOT_THERAPY}{EXT}",
+    rf"(?:proceed|procede|move\s+(?:forward|ahead)|go\s+(?:ahead|forward)|undergo|have)\b{NOT_THERAPY}{EXT}",
     # "green light (given)"
     r"\bgreen[\s-]*(?:light(?:ed|s)?|lit)\b",
 )
@@ -452,6 +454,11 @@ F3 = (
     rf"argue\s+against|(?:stop|keep|hold)\s+(?:{SUBJ}\s+)?(?:back\s+)?from\s+(?:proceeding|moving\s+(?:forward|ahead)|"
     rf"going\s+(?:ahead|forward)|having))",
     r"\bno\s+(?:psych\w*\s+)?reasons?\s+(?:not\s+to\s+proceed|to\s+(?:delay|defer|withhold|postpone|not\s+proceed))",
+    # "no psychological reason you can't have the pump" (the rest a lookahead: a negation strictly
+    # inside the target would negate it)
+    rf"\bno\s+(?:psych\w*\s+)?reasons?(?=\s+(?:why\s+)?(?:you|s?he|they|{PATIENT})\s+(?:can't|cannot|"
+    rf"can\s+not|couldn't|shouldn't|should\s+not)\s+(?:have|get|receive|undergo|proceed\s+with|"
+    rf"go\s+ahead\s+with)\s+{ITOBJ})",
     # "not (psychologically) contraindicated from a psych standpoint"
     rf"\bnot\s+(?:psych\w*\s+)?contraindicated\b{sgap(30)}{STAND}",
     # "recommend proceeding", "I have recommended that he proceed", "I support her moving forward"
