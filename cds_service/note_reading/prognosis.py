@@ -301,12 +301,21 @@ _HOSPICE_NOT_CURRENT = (
     r"|receiving|eligible\s+for|appropriate\s+for|meets)|(?:previously|formerly|once|prior(?:ly)?)"
     r"\s+(?:on|in|enrolled\s+in|with|admitted\s+to|receiving)|prior|previous|former|declined"
     r"|declines|refused|refuses|refusing|not\s+interested\s+in|not\s+ready\s+for"
-    r"|does(?:n't|\s+not)\s+want|wants\s+to\s+avoid)\s+(?:(?:the|her|his|their|home|inpatient"
+    r"|do(?:es)?(?:n't|\s+not)\s+want|wants\s+to\s+avoid)\s+(?:(?:the|her|his|their|home|inpatient"
     r"|residential|medicare|a|idea\s+of)\s+)*hospice\b"
     # "discussed hospice as an option in the future", "hospice discussed, pt wants treatment"
     rf"|\b{_RAISED}\s+(?:(?:the|a|idea|option|concept|possibility|topic|role|of|with|her|him"
     rf"|them|pt|patient|family)\s+){{0,4}}hospice\b{_HOSPICE_GAP}{_LATER}"
     rf"|\bhospice\s+(?:was\s+|has\s+been\s+|again\s+)?{_RAISED}\b{_HOSPICE_GAP}{_LATER}"
+    # not raised at all: "We did not discuss prognosis or hospice at this visit"
+    r"|\b(?:did\s+not|didn't|have\s+not|haven't|not\s+yet)\s+(?:discuss(?:ed)?|address(?:ed)?|raise[d]?"
+    r"|brought\s+up|bring\s+up)\s+(?:(?:prognosis|goals\s+of\s+care|code\s+status|or|and|the|,)\s+){0,5}?"
+    r"hospice\b"
+    # ... and declined in the next clause or sentence: "Hospice was discussed; she declined
+    # hospice", "We talked about hospice. You decided you do not want hospice right now."
+    rf"|\b(?:hospice\s+(?:was\s+|has\s+been\s+)?{_RAISED}|{_RAISED}\s+(?:the\s+)?hospice)\b"
+    r"(?=[^\n]{0,100}?\b(?:declined|declines|refused|refuses|do(?:es)?(?:n't|\s+not)\s+want"
+    r"|not\s+interested\s+in)\s+(?:\w+\s+){0,2}?hospice\b)"
     # someone else's: "hospice for her husband", "roommate ... started hospice" (a relative
     # named before is ConText's FAMILY)
     r"|\bhospice\s+(?:\w+\s+){0,3}?for\s+(?:her|his|their|pt's|patient's)\s+(?:husband|wife"

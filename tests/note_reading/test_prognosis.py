@@ -191,6 +191,12 @@ def test_prognosis_months(text: str, expected: object) -> None:
         ("Hospice evaluation completed today: not eligible.", False),
         ("Hospice: N/A", False),
         ("Her mother is on home hospice.", False),
+        # round 8: not raised, declined in the next clause or sentence, second person
+        ("We did not discuss prognosis or hospice at this visit.", False),
+        ("Hospice was discussed; she declined hospice and wants immunotherapy.", False),
+        ("We talked about hospice. You decided you do not want hospice right now.", False),
+        ("We talked about hospice. She declined chemotherapy.", True),
+        ("Hospice was discussed; she is enrolling in hospice this week.", True),
         ("Roommate at the nursing home recently started hospice.", False),
         ("Pt asking about hospice for her husband.", False),
     ],
