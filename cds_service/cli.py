@@ -31,6 +31,7 @@ CORPUS_SPLITS = (
     "dev-r5",
     "dev-r6",
     "dev-r8",
+    "dev-r9",
     "test",
 )
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")

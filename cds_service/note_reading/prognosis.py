@@ -189,6 +189,21 @@ _ESTIMATE_TAIL = (
     rf"\s+(?:is|was|would\s+be)\s+{_QUOTE}{FIGURE}{_QUOTE}"
     r"(?=\s*(?:[.,;:!?)\n\"'”’]|$|at\s+(?:most|best)|or\s+|maybe|perhaps|possibly|to\s+live|left\b))"
 )
+# An oncologist's estimate quoted after the source: 'onc says "a month or two at most"', 'Onc:
+# "3-6 months at best"', "per gyn onc ~2 months even if she gets through this admission". The
+# figure must end the clause (or be hedged), so "Onc: 3 months of chemo", "onc f/u 2 weeks" or
+# "per onc, 6 weeks until restaging" give none.
+_ONC = (
+    r"\b(?:(?:gyn|heme|med|rad|primary|her|his|the|pt's)[\s/-]*)?(?:onc|oncology|oncologist)\b"
+    r"(?=\s*(?:says|said|thinks|estimates|feels|:|-|–|,)?\s*[\"'“‘]?\s*(?:~|<|≤|about|approximately"
+    r"|approx|likely|probably|perhaps|maybe|only|at\s+most|less\s+than|under|a\s+month|a\s+few"
+    r"|a\s+couple|\d|one|two|three|four|five|six|weeks|days|months)\b)"
+)
+_ONC_TAIL = (
+    rf"\s*(?:says|said|thinks|estimates|feels|:|-|–|,)?\s*{_QUOTE}{FIGURE}{_QUOTE}"
+    r"(?=\s*(?:[.,;:!?)\n\"'”’]|$|at\s+(?:most|best)|or\s+less|even\b|maybe|perhaps|possibly|to\s+live"
+    r"|left\b|if\b))"
+)
 # "was given 3-6 months", "his oncologist gave him weeks".
 _GIVEN = (
     r"\b(?:was|were|been|initially|originally|recently|only)\s+given\b"
@@ -343,6 +358,7 @@ def target_patterns() -> dict[str, str]:
         f"{_DEATH_CUE}{_DEATH_LOOK}",
         _CONTINUED,
         _ESTIMATE,
+        _ONC,
     )
     return {
         "normal lifespan": "(?i)" + "|".join(spoken),
@@ -490,7 +506,8 @@ _FEAR = re.compile(
 _NOW = re.compile(r"\b(?:now|currently|at\s+present|today|at\s+this\s+(?:time|point))\b", re.I)
 _NOT_SURPRISED = re.compile(r"(?:not|n't)\s+be\s+surprised\s*$", re.I)
 _DEATH_RE = re.compile(rf"\b{_DEATH}\b", re.I)
-_SENTENCE_END = re.compile(r"[.!?\n\u2029](?=\s|$)")
+# (a closing quote or parenthesis may follow the full stop: 'letter: "survival 4-6 months."')
+_SENTENCE_END = re.compile(r"[.!?\n\u2029][\"'”’)]*(?=\s|$)")
 # Reading stops this far from a cue: a statement is one sentence, and this bounds the work.
 _REACH = 300
 
@@ -618,6 +635,7 @@ _HAS_FORM = _form(_PERSON, _HAS_TAIL)
 _GIVEN_FORM = _form(_GIVEN, _GIVEN_TAIL)
 _TALKING_FORM = _form(_TALKING, _TALKING_TAIL)
 _DEATH_FORM = _form(_DEATH_CUE, _DEATH_TAIL)
+_ONC_FORM = _form(_ONC, _ONC_TAIL)
 _ESTIMATE_FORM = _form(_ESTIMATE, _ESTIMATE_TAIL)
 _TO_LIVE_RE = re.compile(_TO_LIVE, re.I)
 _NORMAL_RE = re.compile(_NORMAL, re.I)
@@ -641,6 +659,7 @@ def statement_months(text: str, start: int) -> float | None:
         (_HAS_FORM, True),
         (_GIVEN_FORM, True),
         (_ESTIMATE_FORM, True),
+        (_ONC_FORM, True),
         (_TALKING_FORM, False),
         (_DEATH_FORM, False),
     ):

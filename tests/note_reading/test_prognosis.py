@@ -149,6 +149,21 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ("Curbside from Dr. Eames re: pump. Her estimate is weeks.", 1.0),
         ("Her estimate is 2 weeks for the pump to arrive.", None),
         ("Your time at the infusion center is 2 hours.", None),
+        # round 9: an oncologist's estimate quoted after the source, a relative who knows the
+        # prognosis, a concession ("even if"), a quoted letter ending the sentence
+        ('Pancreatic ca w/ liver mets, onc says "a month or two at most"; DNR.', 1.99),
+        ('Onc: "3-6 months at best" even w/ IT chemo.', 5.99),
+        ("Ovarian ca; per gyn onc ~2 months even if she gets through this admission.", 2.0),
+        ("Per day-team GOC note: family aware LE likely < 1 month.", 0.99),
+        (
+            'Criterion: Life expectancy >= 3 months - MET. Oncologist letter (4/2): "estimated '
+            'survival 4-6 months."\nCriterion: failure of systemic opioids - MET',
+            5.99,
+        ),
+        ("Onc: 3 months of chemo.", None),
+        ("onc f/u 2 weeks.", None),
+        ("Per onc, 6 weeks until restaging.", None),
+        ("Seen by onc 3 months ago.", None),
         # not the patient's current prognosis, or no prognosis at all
         ("Her mother's prognosis was 3 months.", None),
         ("Bro w/ pancreatic ca, LE < 3 mo, lives w/ pt.", None),

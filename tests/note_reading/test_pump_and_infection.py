@@ -135,6 +135,7 @@ def test_dev_sensitivity_and_specificity(concept: str) -> None:
         "Withdrawal symptoms attributed to the pump running low; RV 0.5 mL.",
         "ED: baclofen withdrawal from an empty intrathecal pump.",
         "Pump ran empty 11/2026 (missed refill), re-titrating.",  # this year: may be current
+        "IT morphine pump - reservoir aspirated by pain team at bedside: 0 mL. Refilled 20 mL.",
         # ... the patient's own pump beside a demonstration
         "Demo pump shown to wife. Pt's own pump alarming today, RV 0.4 mL.",
     ],

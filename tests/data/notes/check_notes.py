@@ -26,6 +26,7 @@ SPLITS = (
     "dev-r5",
     "dev-r6",
     "dev-r8",
+    "dev-r9",
     "test",
 )
 
