@@ -33,6 +33,7 @@ SEGMENT_BREAK = "\u2029"
 # label/value table row.
 CELL_PAIR = "\u2028"
 SKIPPED_TAGS = frozenset({"script", "style", "template"})
+BOLD_TAGS = frozenset({"b", "strong"})
 BREAK_TAGS = frozenset(
     {
         "address", "article", "aside", "blockquote", "body", "br", "caption", "dd", "details",
@@ -62,6 +63,10 @@ class _TextTarget:
         # The open table's column names (from a first row of <th> cells), else None.
         self._columns: list[str] | None = None
         self._table_rows = 0
+        # Open <b>/<strong> elements, and whether the open row holds text outside them: a
+        # first row of bold <td> cells names the columns as a row of <th> does.
+        self._bold_depth = 0
+        self._row_plain_text = False
 
     def start(self, tag: str | bytes, attrib: dict[str | bytes, str | bytes]) -> None:
         """Open an element: a break before blocks and cells, or start skipping script/style."""
@@ -71,6 +76,8 @@ class _TextTarget:
         elif name in BREAK_TAGS:
             self._break()
             self._open_row_part(name)
+        elif name in BOLD_TAGS:
+            self._bold_depth += 1
 
     def end(self, tag: str | bytes) -> None:
         """Close an element: a break after blocks and cells, so neighbours never run together."""
@@ -80,11 +87,16 @@ class _TextTarget:
             self._break()
             if name == "tr":
                 self._close_row()
+        elif name in BOLD_TAGS:
+            self._bold_depth = max(0, self._bold_depth - 1)
 
     def data(self, data: str | bytes) -> None:
         """Text content, unless inside script, style or template."""
         if not self._skip_depth:
-            self.parts.append(data if isinstance(data, str) else data.decode("utf-8", "replace"))
+            text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+            if self._row_start is not None and not self._bold_depth and text.strip():
+                self._row_plain_text = True
+            self.parts.append(text)
 
     def comment(self, text: str | bytes) -> None:
         """Comments are markup, not note text (the parser drops them anyway)."""
@@ -99,6 +111,7 @@ class _TextTarget:
             self._row_start = None if self._row_start is not None else len(self.parts)
             self._row_cells = self._row_headers = 0
             self._cell_starts = []
+            self._row_plain_text = False
         elif name in ("td", "th") and self._row_start is not None:
             self._row_cells += 1
             self._row_headers += name == "th"
@@ -123,7 +136,8 @@ class _TextTarget:
             self._columns = None  # a nested table: its rows and ours are not a grid
             return
         cells = self._cells()
-        if first_row and self._row_headers == self._row_cells >= 3:
+        all_headers = self._row_headers == self._row_cells or not self._row_plain_text
+        if first_row and self._row_cells >= 3 and all_headers:
             self._columns = cells  # None when a header cell holds blocks
             return
         if self._columns is not None and cells is not None and len(cells) == len(self._columns):

@@ -129,6 +129,9 @@ def test_empty_pump_events(text: str, asserted: bool) -> None:
         ("Video visit with husband present; pt here with husband - pocket abscess.", True),
         ("Clinic visit (accompanied by her son): incision cellulitis, on doxycycline.", True),
         ("Lives with her son, who is being treated for MRSA cellulitis.", False),
+        # a negation ends with its list item; a wrapped line goes on
+        ("- no fever, no chills\n- pocket with purulent drainage", True),
+        ("- no fever, no chills,\npocket erythema or purulent drainage", False),
         # round 8: a clause about a relative, an organism's initial, "- no signs" alone
         ("Lives with wife, who is on IV antibiotics for MRSA bacteremia.", False),
         ("Lives with wife, who found him febrile; pocket abscess draining.", True),

@@ -172,9 +172,24 @@ def test_a_row_under_three_or_more_named_columns_is_read_cell_by_cell_in_one_seg
     ]
 
 
+def test_a_first_row_of_bold_cells_names_the_columns() -> None:
+    """EHR worksheets often head a table with bold <td> cells, not <th>."""
+    markup = (
+        "<table><tr><td><b>Element</b></td><td><strong>Documentation</strong></td>"
+        "<td><b>Met?</b></td></tr><tr><td>Psych evaluation</td>"
+        "<td>Done 1/9/24 - no contraindication</td><td>Y</td></tr></table>"
+    )
+    assert "Element Psych evaluation: Done 1/9/24 - no contraindication (Documentation)" in (
+        html_to_text(markup)
+    )
+
+
 @pytest.mark.parametrize(
     "markup",
     [
+        # a first row with plain text beside bold text is a body row
+        "<table><tr><td><b>A</b> note</td><td><b>B</b></td><td><b>C</b></td></tr>"
+        "<tr><td>x</td><td>y</td><td>z</td></tr></table>",
         # two named columns: the label/value rows below keep their CELL_PAIR reading
         "<table><tr><th>Date</th><th>Event</th></tr><tr><td>2021</td><td>abscess</td></tr></table>",
         # a row with a different number of cells, or a cell holding blocks, is not a grid row

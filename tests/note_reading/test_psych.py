@@ -144,6 +144,24 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "favorable",
         ),
         ("> [3/2] She is a suitable candidate for the IT trial.", None),
+        # round 9: a pair cell, "in place", "completed; no contraindication", a negation on
+        # the list item above, the family named beside the patient
+        ("Psychology clearance for ITB\u2028Yes - favorable (10/2/24)", "favorable"),
+        ("Pre-trial psych clearance was in place (favorable, 4/11 - Dr. Weiss).", "favorable"),
+        (
+            "[X] 4. Psychological evaluation completed; no contraindication identified.",
+            "favorable",
+        ),
+        (
+            "- 70F, severe spinal stenosis, not a surgical candidate (EF 25%)\n"
+            "- Psych: no contraindication (Dr. Albrecht, 2/2024)",
+            "favorable",
+        ),
+        (
+            'Psychology note (2019): "family and patient are appropriate candidates for ITB."',
+            "favorable",
+        ),
+        ("Her family members are appropriate candidates for caregiver training.", None),
         # an earlier evaluation's conclusion, reported in a follow-up, is history
         (
             "Initial eval 3/4 deferred a recommendation (PHQ-9 19). Recommendation: appropriate "

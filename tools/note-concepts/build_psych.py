@@ -81,7 +81,7 @@ CAND = r"(?:cand(?:idates?|idacy)?|canidates?|candiates?|candadates?)\b"  # with
 CLEARED = r"(?:cleared|clrd|clr'd)"
 # what the clearance is for ("IT" alone is case-sensitive: "it" is an ordinary word)
 ITW = (
-    r"(?:(?-i:IT)\b|ITDD\b|ITP\b|ITT\b|IDDS\b|TDD\b|intra-?thecal|pump|implant\w{0,6}|trial|"
+    r"(?:(?-i:IT)\b|ITDD\b|ITP\b|ITT\b|ITB\b|IDDS\b|TDD\b|intra-?thecal|pump|implant\w{0,6}|trial|"
     r"drug\s+delivery|device|targeted\s+drug|synchromed|procedure|placement)"
 )
 ITMOD = (
@@ -395,7 +395,7 @@ F2 = (
     rf"\b(?:{PSYN}\s+)(?:clearance|approval|sign[\s-]?off|go[\s-]ahead)\b(?:\s+(?:letter|form|note|report))?\s*"
     rf"(?:\([^()\n]{{0,40}}\)\s*)?(?:for\s+{ITOBJ}\s*)?(?:\([^()\n]{{0,40}}\)\s*)?(?:[:|\-\u2013=]\s*|\s+"
     rf"(?:was\s+|has\s+been\s+|is\s+|were\s+)?)(?:obtained|granted|given|received|rec'?d|rcvd|complete[d]?|done|on\s+file|"
-    rf"in\s+(?:the\s+)?chart|documented|confirmed|provided|issued|yes|y\b|ok(?:ay)?\b|approved|favou?rable|"
+    rf"in\s+(?:the\s+)?chart|in\s+place|documented|confirmed|provided|issued|yes|y\b|ok(?:ay)?\b|approved|favou?rable|"
     r"met\b|\+|\u2713|\u2714)",
     rf"\b(?:obtained|received|rec'?d|has|got|given|granted|completed?|passed|with|including|incl\.?)\s+(?:a\s+|his\s+|her\s+|the\s+|"
     rf"formal\s+|full\s+)?(?:pre-?\w+\s+)?{PSYN}\s+clearance\b",
@@ -439,6 +439,9 @@ F3 = (
     # "psychological contraindications: none (identified)"
     rf"\b{PSYLIST}\s+{CONTRA}\s*(?:identified|noted|found)?\s*(?:[:|\-\u2013=]\s*|\s+(?:are\s+|is\s+)?)"
     r"(?:none|nil|no\b|absent|not\s+(?:identified|present|found|noted|evident)|neg(?:ative)?\b|ruled\s+out)",
+    # "Psychological evaluation completed; no contraindication identified"
+    rf"\b{PSYPH_EVAL}\s+(?:was\s+)?(?:completed?|done|performed|finished)\b(?:\s+\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?)?"
+    rf"\s*[;,:\-\u2013]\s*no\s+{NOQUAL}(?:psych\w*\s+)?(?:contra-?indications?|barriers?)\b",
     # "Mental health eval: no contraindications", "Per psychology, there are no contraindications"
     rf"\b{PSYPH}\b\s*{FILL}(?:there\s+(?:is|are|were)\s+)?no\s+{NOQUAL}(?:contra-?indications?|barriers?)\b",
     rf"\bno\s+{NOQUAL}contra-?indications?\b{sgap(40)}\b(?:per|from|by)\s+(?:the\s+)?{PSYPH}",
@@ -787,10 +790,18 @@ NEGATION_ENDS = sorted(
 # the end of a remote psychiatric history in the same sentence ("h/o MDD, stable on sertraline, ...")
 HISTORY_ENDS = ["in remission", "in full remission", "stable on", "is now"]
 PSEUDO = [
-    # family members named as supports are not the subject of what follows
+    # family members named as supports are not the subject of what follows, nor are they
+    # when named beside the patient ("family and patient are appropriate candidates")
     (
         "FAMILY",
         [
+            "family and patient",
+            "family and pt",
+            "parents and patient",
+            "patient and parents",
+            "patient and his family",
+            "patient and her family",
+            "pt and parents",
             "family support",
             "supportive family",
             "supportive husband",
