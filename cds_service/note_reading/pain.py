@@ -313,9 +313,13 @@ RELIEF_NEAR = re.compile(
 # Where a reading is not a result of this patient's trial.
 HYPOTHETICAL = re.compile(
     r"\b(?:if|unless|would|goals?|target|expect\w*|hop(?:e|es|ed|ing)|aim\w*|requir\w*|threshold|"
-    r"criteri\w*|must|should|need(?:s|ed)?\s+(?:at\s+least|to)|looking\s+for|in\s+order\s+to|"
+    # (not a grid column's name before a row label: "Criterion Trial result: ...")
+    r"criteri\w*(?!\s+[\w ]{1,30}:)|must|should|need(?:s|ed)?\s+(?:at\s+least|to)|looking\s+for|"
+    r"in\s+order\s+to|"
     r"whether|defined\s+as|could|might|may\s+(?:be|give|get|help|provide|achieve|reduce|cut)|"
-    r"hypothetical\w*)\b",
+    r"hypothetical\w*|for\s+(?:example|instance)|such\s+as|"
+    # an inverted condition: "Had a trial been performed, ... (e.g., 8/10 -> 4/10)"
+    r"had\s+(?:an?|the)\s+[\w\s-]{0,20}?trial\s+been)\b|\be\.g\.",
     re.I,
 )
 NEGATED_RESULT = re.compile(  # right before the reading: "did not achieve 50% relief"
@@ -327,8 +331,12 @@ NEGATED_RESULT = re.compile(  # right before the reading: "did not achieve 50% r
 OTHER_PERSON = re.compile(
     r"\b(?:husband|wife|spouse|mother|father|mom|dad|son|daughter|brother|sister|friend|"
     r"roommate|room-mate|neighbou?r|cousin|aunt|uncle|grandmother|grandfather)(?:-in-law)?"
-    r"(?:'s\b|[\s,]{1,3}[\w\s]{0,30}?\b(?:had|has|got|gets|underwent|received|tried|did|says|said|"
-    r"told|reports|reported|was|pain)\b)"
+    r"(?:'s\b|[\s,]{1,3}(?:(?!\b(?:says|said|told|reports|reported)\b)[\w\s,]){0,40}?"
+    r"\b(?:had|has|got|gets|underwent|received|tried|did|was|pain)\b"
+    # ... but a relative telling what the patient said is the patient's ("son says she reported")
+    r"|[\s,]{1,3}(?:(?!\b(?:says|said|told|reports|reported)\b)[\w\s,]){0,40}?"
+    r"\b(?:says|said|told|reports|reported)\b(?!\s+(?:that\s+)?(?:she|he|pt|"
+    r"patient|the\s+patient|mom|dad|(?:his|her)\s+(?:mother|father|wife|husband))\b))"
     r"|\b(?:another|other)\s+patient|\ba\s+(?:man|woman|lady|guy|friend|patient)\s+(?:she|he|I|"
     r"they|who|we)\b|\bsomeone\b|\broommate\b|\bneighbou?r\b",
     re.I,
@@ -386,7 +394,8 @@ OTHER_PROCEDURE = re.compile(
     r"rhizotomy|neurotomy|facet\w*|SI[-\s]joint|sacroiliac|genicular|"
     r"trigger[-\s]point(?:\s+injections?)?|TPIs?|stellate|celiac|coeliac|hypogastric|splanchnic|"
     r"neuroly\w+|sympathetic|ketamine|lidocaine\s+(?:infusions?|trial)|IV\s+(?:lidocaine|ketamine)|blood\s+patch|EBP|"
-    r"labou?r\s+epidural|kyphoplasty|vertebroplasty|botox|botulinum|PRP|acupuncture|"
+    r"labou?r\s+epidural|(?:thoracic|lumbar|continuous)\s+epidural\b(?=[^.;\n]{0,40}?\b(?:for|after|s/p)\s+(?:\w{1,20}\s{1,3}){0,3}?"
+    r"(?:rib|fx|fractures?|trauma|thoracotomy|laparotomy|surgery|post-?op\w*))|kyphoplasty|vertebroplasty|botox|botulinum|PRP|acupuncture|"
     r"(?:nerve|ganglion|plexus|occipital|intercostal|paravertebral|pudendal|suprascapular|"
     r"femoral|sciatic)\s+blocks?|post-?op\w*|POD\s*#?\d+|"
     r"(?:after|since|following|s/p)\s+[\w\s-]{0,25}?\b(?:surgery|fusion|laminectomy|"

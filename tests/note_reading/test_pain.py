@@ -182,6 +182,28 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ),
         ("Callback after IT trial. She said a 4, she was a 9 before.", PainResponse(9, 4)),
         ("IT trial done. Infusion x 8\nDays of follow-up: 2", PainResponse()),
+        # round 9: an inverted condition and an example, an epidural for rib fractures, a
+        # grid column named "Criterion", a relative's trial, a relative telling the patient's
+        (
+            "Had a trial been performed, a >= 50% reduction in pain (e.g., 8/10 -> 4/10) would "
+            "be required.",
+            PainResponse(),
+        ),
+        ("Neuro: thoracic epidural (T6-7) for multiple rib fx. Pain 8/10 -> 3/10.", PainResponse()),
+        (
+            "Criterion Trial result: IT bolus 2/2: pre 7/10, post 3/10 (Documentation)",
+            PainResponse(7, 3),
+        ),
+        ("Criteria: IT trial with pain 8/10 -> 4/10 needed.", PainResponse()),
+        (
+            "His sister, also a patient of this clinic, had an IT trial last year with 80% relief.",
+            PainResponse(),
+        ),
+        (
+            'Had an IT trial 2 days ago; son says she reported "about 60% relief" afterward.',
+            PainResponse(None, None, 60),
+        ),
+        ("After her IT trial her son said it gave him 70% relief.", PainResponse()),
         # a denial on the line above does not reach the trial below it
         (
             "- SCS trial 2023: 20%, not implanted\n- IT trial 1/21: pre 8, nadir 3 at 3 h",
