@@ -129,6 +129,13 @@ def test_empty_pump_events(text: str, asserted: bool) -> None:
         ("Video visit with husband present; pt here with husband - pocket abscess.", True),
         ("Clinic visit (accompanied by her son): incision cellulitis, on doxycycline.", True),
         ("Lives with her son, who is being treated for MRSA cellulitis.", False),
+        # a radiology comparison line names the prior study; a finding later in it stays
+        ("Comparison: 3/1 (pocket abscess)", False),
+        (
+            "Comparison: prior CT 3/1 showed small collection, now enlarged rim-enhancing "
+            "pocket abscess.",
+            True,
+        ),
         # a negation ends with its list item; a wrapped line goes on
         ("- no fever, no chills\n- pocket with purulent drainage", True),
         ("- no fever, no chills,\npocket erythema or purulent drainage", False),
