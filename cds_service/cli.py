@@ -32,6 +32,7 @@ CORPUS_SPLITS = (
     "dev-r6",
     "dev-r8",
     "dev-r9",
+    "dev-r10",
     "test",
 )
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")

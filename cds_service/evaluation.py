@@ -596,7 +596,13 @@ def life_expectancy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -
                 "life-expectancy", "a recent note may document hospice or terminal illness", unsure
             )
         ]
-    stated = [n for n in notes if n.asserts("PROGNOSIS") and n.summary.prognosis_months is not None]
+    # A hedged statement gives a figure only when it is short (note_reading/prognosis.months).
+    stated = [
+        n
+        for n in notes
+        if (n.asserts("PROGNOSIS") or n.unsure("PROGNOSIS"))
+        and n.summary.prognosis_months is not None
+    ]
     if stated:
         latest = stated[-1]
         value = latest.summary.prognosis_months

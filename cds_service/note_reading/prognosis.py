@@ -251,11 +251,24 @@ _DEATH_TAIL = (
     rf"(?:within|in\s+the\s+(?:next|coming)|over\s+the\s+(?:next|coming))\s+{FIGURE}"
 )
 _TALKING = r"\b(?:talking|looking)\s+(?:about|at)\b"
-_TALKING_LOOK = rf"(?=\s+(?:a\s+matter\s+of\s+|only\s+|likely\s+|probably\s+)?(?:short\s+)?{PLAIN})"
+# ... or a number: "we are probably talking about 8 weeks or so, possibly less"
+_TALKING_LOOK = (
+    rf"(?=\s+(?:a\s+matter\s+of\s+|only\s+|likely\s+|probably\s+)?(?:short\s+)?(?:{PLAIN}"
+    rf"|(?:maybe\s+|perhaps\s+|roughly\s+|around\s+)?\d+(?:\.\d+)?(?:\s*-\s*\d+)?{UNIT}))"
+)
 _TALKING_TAIL = (
     r"\s+(?:a\s+matter\s+of\s+|only\s+|likely\s+|probably\s+)?"
-    rf"(?:short\s+)?{PLAIN}(?:{RANGE_SEP}(?:a\s+few\s+)?{PLAIN})?{SUFFIX}"
+    rf"(?:(?:short\s+)?{PLAIN}(?:{RANGE_SEP}(?:a\s+few\s+)?{PLAIN})?{SUFFIX}|{NUMERIC_FIGURE})"
 )
+# The last days or weeks of life: "we are likely in the final days to weeks".
+_FINAL = (
+    r"\b(?:in|into|entering|enters|entered)\s+(?:(?:his|her|their|the)\s+)?(?:final|last)"
+    r"(?=\s+(?:hours|days|weeks|months)\b)"
+)
+_FINAL_TAIL = rf"\s+{WORDS}"
+# A figure before its source: "~2-3 mos per onc" (the figure opens its clause; read back).
+_PER_ONC = r"\bper\s+(?:(?:gyn|heme|med|rad|primary)[\s/-]*)?(?:onc|oncology|oncologist)\b"
+_OPENS_CLAUSE = re.compile(r"(?:^|[.;:\n\u2029(\u2192>-]|\b(?:LE|prognosis))\s*$", re.I)
 _NORMAL = r"\b(?:normal|average|full)\s+(?:life\s*span|life\s+expectancy)"
 # A sentence that starts with a figure is read too: the note reader splits "LE est. 2-3 mo"
 # after "est.", and a table's value cell ("< 6 months") follows its label cell. The chunks
@@ -359,6 +372,8 @@ def target_patterns() -> dict[str, str]:
         _CONTINUED,
         _ESTIMATE,
         _ONC,
+        _FINAL,
+        _PER_ONC,
     )
     return {
         "normal lifespan": "(?i)" + "|".join(spoken),
@@ -635,6 +650,9 @@ _HAS_FORM = _form(_PERSON, _HAS_TAIL)
 _GIVEN_FORM = _form(_GIVEN, _GIVEN_TAIL)
 _TALKING_FORM = _form(_TALKING, _TALKING_TAIL)
 _DEATH_FORM = _form(_DEATH_CUE, _DEATH_TAIL)
+_FINAL_FORM = _form(_FINAL, _FINAL_TAIL)
+_PER_ONC_RE = re.compile(_PER_ONC, re.I)
+_PER = re.compile(r"per\s+", re.I)
 _ONC_FORM = _form(_ONC, _ONC_TAIL)
 _ESTIMATE_FORM = _form(_ESTIMATE, _ESTIMATE_TAIL)
 _TO_LIVE_RE = re.compile(_TO_LIVE, re.I)
@@ -662,6 +680,7 @@ def statement_months(text: str, start: int) -> float | None:
         (_ONC_FORM, True),
         (_TALKING_FORM, False),
         (_DEATH_FORM, False),
+        (_FINAL_FORM, False),
     ):
         found = form.match(sentence, start)
         if found:
@@ -679,6 +698,14 @@ def statement_months(text: str, start: int) -> float | None:
                 if other is not None:
                     value = other if value is None else min(value, other)
             return value
+    per_onc = _PER_ONC_RE.match(text, start)
+    if per_onc:
+        found = _FIGURE_BEFORE.search(text, max(0, start - 40), start)
+        if found and _OPENS_CLAUSE.search(text[max(0, found.start() - 12) : found.start()]):
+            return _figure_months(found.group(), 0, "", True)
+        # no figure before: the estimate may follow the source ("per gyn onc ~2 months")
+        lead = _PER.match(per_onc.group())
+        return statement_months(text, start + lead.end()) if lead else None
     if _TO_LIVE_RE.match(text, start):
         found = _FIGURE_BEFORE.search(text, max(0, start - 80), start)
         return _figure_months(found.group(), 0, "", False) if found else None
@@ -733,18 +760,21 @@ def _outdated_or_not_the_patient(text: str, start: int) -> bool:
 
 
 def months(text: str, mentions: list[Mention]) -> float | None:
-    """The shortest asserted prognosis, in months (a shorter one is the safer reading).
+    """The shortest prognosis about the patient now, in months (a shorter one is the safer
+    reading).
 
-    ``text`` is the text the mentions were found in (their offsets point into it).
+    A hedged statement ("we are probably talking about 8 weeks") counts only when it is short:
+    a doubtful short prognosis still holds the implant back, a doubtful long one never
+    clears it. ``text`` is the text the mentions were found in (their offsets point into it).
     """
     found = []
     for mention in mentions:
-        if mention.category != "PROGNOSIS" or not mention.asserted:
+        if mention.category != "PROGNOSIS" or not mention.about_now:
             continue
         if _outdated_or_not_the_patient(text, mention.start):
             continue
         value = statement_months(text, mention.start)
-        if value is not None:
+        if value is not None and (mention.asserted or value < SAFE_MONTHS):
             found.append(value)
     return min(found) if found else None
 

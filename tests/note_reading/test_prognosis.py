@@ -164,6 +164,17 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ("onc f/u 2 weeks.", None),
         ("Per onc, 6 weeks until restaging.", None),
         ("Seen by onc 3 months ago.", None),
+        # round 10: a figure before its source, "talking about 8 weeks", the final days, the
+        # relative told; a hedged figure counts only when short
+        ("Lung ca w/ chest wall invasion. ~2-3 mos per onc.", 3.0),
+        ("F/u in 3 months per onc.", None),
+        ("Chemo q3 weeks per onc.", None),
+        ("We are probably talking about 8 weeks or so, possibly less.", pytest.approx(1.84, 0.01)),
+        ("We are looking at 3 more cycles.", None),
+        ("I explained to his daughter that we are likely in the final days to weeks.", 1.0),
+        ("He is in the last weeks of chemo.", None),
+        ("Life expectancy may be 3 months.", 3.0),
+        ("We are probably talking about 2 years.", None),
         # not the patient's current prognosis, or no prognosis at all
         ("Her mother's prognosis was 3 months.", None),
         ("Bro w/ pancreatic ca, LE < 3 mo, lives w/ pt.", None),

@@ -27,6 +27,7 @@ SPLITS = (
     "dev-r6",
     "dev-r8",
     "dev-r9",
+    "dev-r10",
     "test",
 )
 
