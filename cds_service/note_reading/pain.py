@@ -150,7 +150,7 @@ TOKEN = re.compile(
                 r"|\blowest\b|\bat\s+(?:its\s+)?best\b|\blater\b|\bsubsequently\b|\bduring\b|\bovernight\b"
                 r"|\bby\s+(?:the\s+)?(?:afternoon|evening|morning|next\s+day)\b"
                 r"|\bnext\s+(?:day|morning)\b|\bthat\s+(?:evening|afternoon|night)\b"
-                r"|\bby\s+(?:the\s+)?(?:second|third|fourth|fifth|final|last)\s+day\b"
+                r"|\bby\s+(?:the\s+)?(?:first|second|third|fourth|fifth|sixth|final|last)\s+(?:day|hour)\b"
                 r"|\b(?:came|went|dropped|decreased|fell|improved|reduced|declined)\s+(?:down\s+)?"
                 r"(?:only\s+)?to\b|\bdown\s+to\b",
             ),
@@ -193,8 +193,9 @@ SENTENCE_STOP = re.compile(r"\n|[.!?](?=\s|$)")
 
 # A change between two consecutive scores: the text between them ends with an arrow or "to".
 CHANGE_GAP = re.compile(
-    rf"(?:{_ARROW}|\bto)\s*(?:(?:an?|only|about|around|roughly|approximately|maybe|just|nearly|"
-    r"NRS|NPRS|VAS|pain)\s{1,3}){0,2}$",
+    # (a quoted figure too: 'from a 7 to "maybe a 2"')
+    rf"(?:{_ARROW}|\bto)\s*[\"'“‘]?\s*(?:(?:an?|only|about|around|roughly|approximately|maybe|just|"
+    r"nearly|NRS|NPRS|VAS|pain)\s{1,3}){0,2}$",
     re.I,
 )
 ARROW = re.compile(_ARROW)
@@ -279,7 +280,7 @@ _RELIEF_WORDS: tuple[tuple[str, float, bool], ...] = (
     (r"\bthree[-\s]quarters?\b", 75, True),
     (r"\b(?:a|one)[-\s]quarter\b", 25, True),
     (
-        r"\btook\s+[\w\s]{0,25}?\baway\s+(?:completely|entirely)\b"
+        r"\b(?:took|taken|takes?)\s+(?:[\w\s]{0,25}?\s)?away\s+(?:completely|entirely)\b"
         r"|\bcomplete(?:ly)?\s+(?:pain[-\s]free|relieved|resolved|gone)\b"
         r"|\b(?:complete|total|full)\s+(?:pain\s+)?relief\b|\bpain[-\s]free\b"
         r"|\b(?:relieved|eliminated|abolished|resolved)\s+[\w\s]{0,25}?\b(?:completely|"
@@ -305,7 +306,7 @@ RELIEF_WORDS = re.compile(
     "|".join(f"(?P<w{i}>{pattern})" for i, (pattern, _, _) in enumerate(_RELIEF_WORDS)), re.I
 )
 RELIEF_NEAR = re.compile(
-    r"\b(?:(?:relie|releif|relif)\w*|reduc\w*|improv\w*|better|less|decreas\w*|benefit\w*|respon\w*|cut|"
+    r"\b(?:(?:relie|releif|relif)\w*|reduc\w*|improv\w*|better|less|decreas\w*|benefit\w*|respon\w*|cut|help\w*|"
     r"lower\w*|drop\w*|pain)\b",
     re.I,
 )

@@ -204,6 +204,26 @@ def test_dev_note(note: dict[str, Any]) -> None:
             PainResponse(None, None, 60),
         ),
         ("After her IT trial her son said it gave him 70% relief.", PainResponse()),
+        # round 10: "by the third hour", "helped about a quarter", a bare "Best 8 (6h)", "taken
+        # away completely", a quoted hedged figure
+        (
+            "She described her pain as an eight out of ten just before the bolus. By the third "
+            "hour she rated it a three out of ten.",
+            PainResponse(8, 3),
+        ),
+        (
+            'Pt called day after IT trial. States it helped "about a quarter".',
+            PainResponse(None, None, 25),
+        ),
+        ("IT morphine 0.3 mg. Pre 9. Best 8 (6h). Trial failed.", PainResponse(9, 8)),
+        (
+            "IT morphine bolus given 10/14. The pain was taken away completely for twelve hours.",
+            PainResponse(None, None, 100),
+        ),
+        (
+            'Pt says pain went from a 7 to "maybe a 2" about 3 hrs after the shot.',
+            PainResponse(7, 2),
+        ),
         # a denial on the line above does not reach the trial below it
         (
             "- SCS trial 2023: 20%, not implanted\n- IT trial 1/21: pre 8, nadir 3 at 3 h",
