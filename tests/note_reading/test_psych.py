@@ -162,6 +162,30 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "favorable",
         ),
         ("Her family members are appropriate candidates for caregiver training.", None),
+        # round 10: another procedure after "to proceed with", the pain view without an
+        # article, a clearance that can no longer be relied upon, a superseded deferral, a
+        # report that came back, a screening completed by someone
+        ("Ms. Tran is psychologically appropriate to proceed with the SCS trial.", None),
+        ("Good cand for IT pump from pain standpoint. Psych eval req'd prior.", None),
+        (
+            "In 2019 he was felt to be an appropriate candidate for an intrathecal pump. I do not "
+            "think the 2019 clearance can be relied upon, and I have asked Dr. Fenwick to see him "
+            "again for a repeat evaluation.",
+            "unfavorable",
+        ),
+        (
+            "Dr. Abernathy now recommends proceeding with the intrathecal trial. I agree this "
+            "supersedes the January deferral.",
+            "favorable",
+        ),
+        (
+            "The psych report for her pump trial came back: favorable, no concerns raised.",
+            "favorable",
+        ),
+        (
+            "Psychological screening completed by Dr. Chu; no contraindication to implantation.",
+            "favorable",
+        ),
         # an earlier evaluation's conclusion, reported in a follow-up, is history
         (
             "Initial eval 3/4 deferred a recommendation (PHQ-9 19). Recommendation: appropriate "

@@ -179,7 +179,7 @@ NONPSY = (
     r"physical|imaging|radiographic|medication|opioid)"
 )
 STANDX = (
-    rf"(?:from|on|in)\s+(?:a|an|the|my)\s+{NONPSY}\s+(?:standpoint|perspective|point\s+of\s+view|"
+    rf"(?:from|on|in)\s+(?:(?:a|an|the|my)\s+)?{NONPSY}\s+(?:standpoint|perspective|point\s+of\s+view|"
     r"viewpoint|basis|stand-?point|end|side)"
 )
 OTHERP = (
@@ -413,7 +413,8 @@ F2 = (
     r"\b(?:on\s+file|in\s+(?:the\s+)?chart|reviewed|report|letter|eval\w*|consult\w*|screen\w*|clearance)\s*"
     r"[:|\-\u2013]\s*favou?rable\b",
     # "Psych evaluation returned from Dr. Hanna - favorable"
-    rf"\b{PSYPH_EVAL}\s+(?:has\s+|was\s+|is\s+)?(?:returned|came\s+back|back|received|rec'?d|reviewed|completed?)"
+    rf"\b{PSYPH_EVAL}(?:\s+(?:for|re:?)\s+(?:the\s+|her\s+|his\s+)?(?:[\w-]+\s+){{0,2}}?{ITW}\w*)?"
+    rf"\s+(?:has\s+|was\s+|is\s+)?(?:returned|came\s+back|back|received|rec'?d|reviewed|completed?)"
     rf"(?:\s+(?:from|by|with)\s+(?:{TITLE})?[\w'-]+(?:\s+[\w'-]+)?)?(?:\s*\([^()\n]{{0,40}}\))?\s*[,:|\-\u2013]\s*"
     r"favou?rable\b(?!\s+(?:response|outcome|prognosis|results?|course|effects?|trial|risk|benefit))",
     rf"[:|\-\u2013]\s*favou?rable\s+(?:for\s+{ITOBJ}|{CAND})",
@@ -441,6 +442,7 @@ F3 = (
     r"(?:none|nil|no\b|absent|not\s+(?:identified|present|found|noted|evident)|neg(?:ative)?\b|ruled\s+out)",
     # "Psychological evaluation completed; no contraindication identified"
     rf"\b{PSYPH_EVAL}\s+(?:was\s+)?(?:completed?|done|performed|finished)\b(?:\s+\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?)?"
+    rf"(?:\s+(?:by|per|with)\s+(?:{TITLE})?[\w'-]+(?:\s+[\w'-]+)?)?"
     rf"\s*[;,:\-\u2013]\s*no\s+{NOQUAL}(?:psych\w*\s+)?(?:contra-?indications?|barriers?)\b",
     # "Mental health eval: no contraindications", "Per psychology, there are no contraindications"
     rf"\b{PSYPH}\b\s*{FILL}(?:there\s+(?:is|are|were)\s+)?no\s+{NOQUAL}(?:contra-?indications?|barriers?)\b",
@@ -554,6 +556,14 @@ D = (
     rf"updated|fresh|second)\s+(?:pre-?\w+\s+)?(?:{PSYN}\s+)?(?:eval\w*|assessment|clearance|consult\w*)",
     rf"\b(?:clearance|evaluation|eval|opinion|recommendation)\b{gap(30)}\bno\s+longer\s+(?:valid|applies|"
     r"applicable|current|stands|holds)",
+    # "I do not think the 2019 clearance can be relied upon", "asked Dr. F to see him again for a
+    # repeat evaluation"
+    r"\b(?:clearance|evaluation|eval|opinion)\s+(?:can(?:not|'t|\s+no\s+longer)|could\s+not|should\s+not|"
+    r"shouldn't)\s+be\s+relied\s+(?:up)?on\b",
+    rf"\b(?:not|n't)\s+(?:think|believe|feel)\b{gap(40)}\b(?:clearance|evaluation|eval|opinion)\s+(?:can|could|"
+    r"should)\s+(?:still\s+)?be\s+relied\s+(?:up)?on\b",
+    rf"\b(?:asked|requested|referred|re-?referred|sent)\b{gap(50)}\bfor\s+(?:a\s+)?(?:new|repeat|updated|fresh|"
+    rf"second)\s+(?:pre-?\w+\s+)?(?:{PSYN}\s+)?(?:eval\w*|assessment|consult\w*)",
 )
 # a deferral is a negative conclusion too: one entry (one regex pass) for both, the DEFERRAL
 # category keeping its literals
@@ -649,7 +659,9 @@ T(
     ["candidate from a pain standpoint"],
     # a clearance for a different procedure (SCS, bariatric surgery, fusion, ...)
     *led(
-        rf"\b{FAVWORD}\b{sgap(40, ANDBUT)}" + kw(r"for|before|prior\s+to|ahead\s+of|pre-?") + r"\s*"
+        rf"\b{FAVWORD}\b{sgap(40, ANDBUT)}"
+        + kw(r"for|before|prior\s+to|ahead\s+of|pre-?|to\s+(?:proceed\s+with|undergo|have)")
+        + r"\s*"
         rf"(?:a\s+|an\s+|the\s+|his\s+|her\s+|their\s+)?(?:[\w-]+\s+|\(\s*){{0,3}}?{OTHERPROC}{TAIL}"
     ),
     rf"\b{OTHERPROC}\b{gap(50)}{FAVWORD}\w*(?!\s+(?:for|to)\s+{ITOBJ}){TAIL}",
@@ -835,6 +847,9 @@ PSEUDO = [
 ]
 # an earlier evaluation's conclusion, reported in a follow-up ("Initial eval 3/4 deferred a
 # recommendation"), is history: the follow-up's own conclusion decides
+# what a newer conclusion says it supersedes is history ("I agree this supersedes the January
+# deferral")
+SUPERSEDED = ["supersedes", "supersede", "superseded", "overrides", "overrode", "replaces"]
 EARLIER_EVALUATION = [
     f"{when} {what}"
     for when in ("initial", "prior", "previous", "earlier", "first")
@@ -842,7 +857,8 @@ EARLIER_EVALUATION = [
 ]
 rules = [{"literal": lit, "category": "CONJ", "direction": "TERMINATE"} for lit in TERMINATE]
 rules += [
-    {"literal": lit, "category": "HISTORICAL", "direction": "FORWARD"} for lit in EARLIER_EVALUATION
+    {"literal": lit, "category": "HISTORICAL", "direction": "FORWARD"}
+    for lit in EARLIER_EVALUATION + SUPERSEDED
 ]
 rules += [
     {"literal": lit, "category": cat, "direction": "PSEUDO"} for cat, lits in PSEUDO for lit in lits
