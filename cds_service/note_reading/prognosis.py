@@ -302,7 +302,8 @@ _NOT_NOW = (
     r"(?:declined|declines|refused|refuses|deferred|defers|revoked|rescinded|withdrawn"
     r"|discontinued|not\s+(?:indicated|appropriate|eligible|interested|desired|wanted|recommended"
     r"|pursued|elected|chosen|ready|currently|at\s+this\s+time|now|yet|applicable|an\s+option"
-    r"|needed|warranted|qualified|met|offered)|n/a\b|ineligible|inappropriate|premature"
+    r"|needed|warranted|qualified|met|offered|discussed|addressed|raised|mentioned)|n/a\b|ineligible"
+    r"|inappropriate|premature"
     r"|does(?:n't|\s+not)\s+(?:qualify|meet|want)|did(?:n't|\s+not)\s+(?:qualify|meet|want)"
     r"|no\s+longer|discharged?|graduated|unwilling|" + _WANTS_TREATMENT + r")"
 )

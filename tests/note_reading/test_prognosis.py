@@ -219,6 +219,8 @@ def test_prognosis_months(text: str, expected: object) -> None:
         ("Her mother is on home hospice.", False),
         # round 8: not raised, declined in the next clause or sentence, second person
         ("We did not discuss prognosis or hospice at this visit.", False),
+        ("Hospice was not discussed. Prognosis was not addressed during this admission.", False),
+        ("Hospice enrollment 3/2; not discussed with son.", True),
         ("Hospice was discussed; she declined hospice and wants immunotherapy.", False),
         ("We talked about hospice. You decided you do not want hospice right now.", False),
         ("We talked about hospice. She declined chemotherapy.", True),
