@@ -635,7 +635,7 @@ SECTION_HEADER = re.compile(
     r"past history|medical history|surgical history|pmhx?|pshx?|social history|shx|"
     r"history of present illness|hpi|interval history|assessment(?: and plan|/plan)?|a/p|"
     r"impression|plan|recommendations?|subjective|objective|physical exam|exam|"
-    r"chief complaint|cc|diagnos[ie]s|problem list|"
+    r"chief complaint|cc|diagnos[ie]s|problem list|history|"
     # the other headers of an H&P or progress note: each ends a history section
     r"review of systems|ros|pe|vitals?|meds|medications|allergies|all|labs?|imaging|"
     r"studies|results|data|consent|procedure|findings|hospital course|course|disposition|"
@@ -649,7 +649,8 @@ def _section_kind(header: str) -> str | None:
     name = header.lower()
     if name.startswith(_FAMILY_HEADERS):
         return "family"
-    if name.startswith(_HISTORY_HEADERS):
+    # (a bare "History:" is past history; "History of present illness" is not)
+    if name.startswith(_HISTORY_HEADERS) or name == "history":
         return "history"
     return None
 
@@ -667,26 +668,35 @@ def _sections(blocks: list[str]) -> Iterator[tuple[str, str | None]]:
 
     A header's kind lasts until the next header, across blocks (an HTML heading above a
     list applies to its items), unless the header's block holds its content: then it ends
-    with the block ("<li>PMH: COPD, HTN</li>" does not make the next item history). Quoted
-    lines are a section of their own ("quoted").
+    with the block ("<li>PMH: COPD, HTN</li>" does not make the next item history), or with
+    its line when the content is on the header's line ("History: ... 2017\nPlan: ..." in one
+    dictated block). Quoted lines are a section of their own ("quoted").
     """
     kind: str | None = None
     for block in blocks:
-        start = 0
         inline = False
         for piece, quoted in _quoted_runs(block):
             if quoted:
                 yield piece, "quoted"
                 continue
+            start, until = 0, None  # ``until``: where a header's same-line content ends
             for header in SECTION_HEADER.finditer(piece):
                 begin = header.start("name")
+                if until is not None and until <= begin:
+                    yield piece[start:until], kind
+                    start, kind, until = until, None, None
                 if begin > start:
                     yield piece[start:begin], kind
                 start = begin
                 kind = _section_kind(header.group("name"))
                 inline = bool(piece[header.end() :].strip())
+                line_end = piece.find("\n", header.end())
+                same_line = line_end > 0 and bool(piece[header.end() : line_end].strip())
+                until = line_end if same_line and kind is not None else None
+            if until is not None:
+                yield piece[start:until], kind
+                start, kind = until, None
             yield piece[start:], kind
-            start = 0
         if inline and kind is not None:
             kind = None
 

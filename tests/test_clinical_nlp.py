@@ -483,6 +483,11 @@ def test_the_nlp_lock_is_held_for_one_chunk_at_a_time(monkeypatch: pytest.Monkey
         ("PMH: HTN. HPI: pump pocket infection since Monday.", True),
         ("Family history\u2029- meningitis (brother)\u2029- sepsis (father)", False),
         ("Family history\n- meningitis (brother)\nExam\n- pump pocket infection", True),
+        # a bare "History:" is past history, for its line when its content is on it
+        ("History: pump pocket infection 2021 (MRSA), treated with explant.", False),
+        ("History: HTN, DM\nPocket red, purulent drainage today.", True),
+        ("History of present illness: pocket abscess draining.", True),
+        ('He asks whether "the infection is still in there."', False),
         # a header with its content in its own block (an HTML list item) ends with it
         ("PMH: COPD, HTN\u2029Pocket red, purulent drainage.", True),
         ("PMH:\u2029pocket infection 2021", False),

@@ -200,6 +200,9 @@ def test_missed_and_late_refills_are_flagged(text: str) -> None:
         "Described the danger of letting the pump run empty.",
         "Pt unsure whether the pump alarmed last week.",
         "<table><tr><td>LRA</td><td>2 mL</td></tr></table>",
+        # round 10: an explanted pump by brand, teaching the alarm sound
+        "Prior SynchroMed (explanted 2022) had run dry twice. Current Prometra: residual ok.",
+        "Taught pt and caregiver the low reservoir alarm sound; played the demo.",
         # round 8: a demonstration device, how the pump behaves, last year
         "During education the demonstration pump was set to sound the low reservoir alarm.",
         "Your pump beeps when it gets low; we will always refill you before that date.",

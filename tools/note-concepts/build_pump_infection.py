@@ -437,6 +437,12 @@ empty_pump = {
                 "explanted pump",
                 "first pump",
                 "original pump",
+                # by brand ("Prior SynchroMed (explanted 2022) had run dry twice")
+                *(
+                    f"{when} {brand}"
+                    for when in ("prior", "previous", "old", "first", "original", "explanted")
+                    for brand in ("synchromed", "prometra", "medtronic pump", "codman pump")
+                ),
             )
         ),
         *(
@@ -468,6 +474,9 @@ empty_pump = {
                 "instructions:",
                 "education provided",
                 "educated about",
+                "taught",
+                "taught pt",
+                "taught patient",
             )
         ),
         *(
