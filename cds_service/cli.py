@@ -33,6 +33,7 @@ CORPUS_SPLITS = (
     "dev-r8",
     "dev-r9",
     "dev-r10",
+    "dev-r11",
     "test",
 )
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")

@@ -71,9 +71,11 @@ NUMBER = (
     r"|an|a)\b)"
 )
 # A unit, with the space before it; a single letter only right after the number ("6m", "2y").
+# ... and as British/Commonwealth notes write months and weeks: "~6/12", "3-4/12", "2/52" (a bare
+# "6/12" may be a date: ``_figure_months`` wants a range or a hedge before it).
 UNIT = (
-    r"(?:\s*(?:hours?|hrs?|days?|weeks?|wks?|months?|mos?|mths?|mnths?|mons?|years?|yrs?"
-    r"|decades?)|[dwmy])(?![a-z])"
+    r"(?:(?:\s*(?:hours?|hrs?|days?|weeks?|wks?|months?|mos?|mths?|mnths?|mons?|years?|yrs?"
+    r"|decades?)|[dwmy])(?![a-z])|/(?:12|52)(?![\d/]))"
 )
 PLAIN = r"(?:hours|days|weeks|wks|months|mos|years|yrs|decades)(?![a-z])"
 RANGE_SEP = r"\s*(?:-|–|—|to|or|/|and|through)\s*"
@@ -260,6 +262,13 @@ _TALKING_TAIL = (
     r"\s+(?:a\s+matter\s+of\s+|only\s+|likely\s+|probably\s+)?"
     rf"(?:(?:short\s+)?{PLAIN}(?:{RANGE_SEP}(?:a\s+few\s+)?{PLAIN})?{SUFFIX}|{NUMERIC_FIGURE})"
 )
+# A time frame in words after a hedge, with no cue: "Explained per Dr. Ames at IDG yesterday:
+# likely days to weeks" (only the ranges that are always a life expectancy).
+_LIKELY_SPAN = (
+    r"\b(?:likely|probably|expect(?:ed)?|estimated?|prob|realistically)"
+    r"(?=\s+(?:hours\s+to\s+days|days\s+to\s+(?:a\s+few\s+)?weeks)\b)"
+)
+_LIKELY_SPAN_TAIL = rf"\s+{WORDS}"
 # The last days or weeks of life: "we are likely in the final days to weeks".
 _FINAL = (
     r"\b(?:in|into|entering|enters|entered)\s+(?:(?:his|her|their|the)\s+)?(?:final|last)"
@@ -375,6 +384,7 @@ def target_patterns() -> dict[str, str]:
         _ONC,
         _FINAL,
         _PER_ONC,
+        _LIKELY_SPAN,
     )
     return {
         "normal lifespan": "(?i)" + "|".join(spoken),
@@ -386,6 +396,11 @@ def target_patterns() -> dict[str, str]:
 
 _FIGURE_RE = re.compile(FIGURE, re.I)
 _FIGURE_BEFORE = re.compile(rf"{FIGURE}\s+$", re.I)
+_SLASH_HEDGE = re.compile(
+    r"[~<>≤≥≈]|\b(?:about|approx\w*|around|roughly|less|fewer|under|over|more|than|likely|probably"
+    r"|est\w*|up\s+to|within)\b",
+    re.I,
+)
 _QUANTITY_RE = re.compile(
     rf"(?P<low>{NUMBER})(?:{RANGE_SEP}(?P<high>{NUMBER}))?(?P<plus>\+)?"
     rf"(?:\s+(?:more|additional|further))?(?P<unit>{UNIT})"
@@ -547,6 +562,8 @@ def number(text: str) -> float | None:
 
 def _unit(text: str) -> str:
     word = text.strip().lower()
+    if word.startswith("/"):
+        return "month" if word == "/12" else "week"
     if word.startswith("h"):
         return "hour"
     if word.startswith("dec"):
@@ -628,6 +645,9 @@ def _figure_months(
         return None
     if _REQUIRED_AFTER.search(statement[figure.end() :] + after):
         return None
+    bare_slash = quantity and quantity["unit"].startswith("/") and not quantity["high"]
+    if bare_slash and not _SLASH_HEDGE.search(text[: quantity.start()]):
+        return None  # "6/12" alone may be a date
     span = _quantity(quantity) if quantity else _words(text)
     if span is None:
         return None
@@ -652,6 +672,7 @@ _GIVEN_FORM = _form(_GIVEN, _GIVEN_TAIL)
 _TALKING_FORM = _form(_TALKING, _TALKING_TAIL)
 _DEATH_FORM = _form(_DEATH_CUE, _DEATH_TAIL)
 _FINAL_FORM = _form(_FINAL, _FINAL_TAIL)
+_LIKELY_SPAN_FORM = _form(_LIKELY_SPAN, _LIKELY_SPAN_TAIL)
 _PER_ONC_RE = re.compile(_PER_ONC, re.I)
 _PER = re.compile(r"per\s+", re.I)
 _ONC_FORM = _form(_ONC, _ONC_TAIL)
@@ -682,6 +703,7 @@ def statement_months(text: str, start: int) -> float | None:
         (_TALKING_FORM, False),
         (_DEATH_FORM, False),
         (_FINAL_FORM, False),
+        (_LIKELY_SPAN_FORM, False),
     ):
         found = form.match(sentence, start)
         if found:

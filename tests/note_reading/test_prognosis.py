@@ -175,6 +175,13 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ("He is in the last weeks of chemo.", None),
         ("Life expectancy may be 3 months.", 3.0),
         ("We are probably talking about 2 years.", None),
+        # round 11: months and weeks as Commonwealth notes write them, a hedged range in words
+        ("Expected survival ~6/12 as per onco-board.", 5.99),
+        ("Prognosis is poor; expected survival is less than 3/12.", 2.99),
+        ("Per onc LE ~3-4/12. R/v 1/12.", 4.0),
+        ("Prognosis: discussed at tumor board 12/12.", None),
+        ("Explained per Dr. Ames at IDG yesterday: likely days to weeks.", 1.0),
+        ("Recovery likely weeks to months.", None),
         # not the patient's current prognosis, or no prognosis at all
         ("Her mother's prognosis was 3 months.", None),
         ("Bro w/ pancreatic ca, LE < 3 mo, lives w/ pt.", None),

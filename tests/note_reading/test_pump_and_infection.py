@@ -136,6 +136,9 @@ def test_dev_sensitivity_and_specificity(concept: str) -> None:
         "ED: baclofen withdrawal from an empty intrathecal pump.",
         "Pump ran empty 11/2026 (missed refill), re-titrating.",  # this year: may be current
         "IT morphine pump - reservoir aspirated by pain team at bedside: 0 mL. Refilled 20 mL.",
+        # round 11: "dinging", the calling spouse's spouse is the patient
+        'Pt called 9:05a - "pump is dinging". Last refill 2/1, due 3/1, today 3/4.',
+        'Wife called (Linda): husband\'s pump "ran dry" per the rep this AM.',
         # ... the patient's own pump beside a demonstration
         "Demo pump shown to wife. Pt's own pump alarming today, RV 0.4 mL.",
     ],

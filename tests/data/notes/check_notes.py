@@ -28,6 +28,7 @@ SPLITS = (
     "dev-r8",
     "dev-r9",
     "dev-r10",
+    "dev-r11",
     "test",
 )
 
