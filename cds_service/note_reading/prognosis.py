@@ -645,8 +645,7 @@ def _figure_months(
         return None
     if _REQUIRED_AFTER.search(statement[figure.end() :] + after):
         return None
-    bare_slash = quantity and quantity["unit"].startswith("/") and not quantity["high"]
-    if bare_slash and not _SLASH_HEDGE.search(text[: quantity.start()]):
+    if quantity is not None and _bare_slash(quantity, text):
         return None  # "6/12" alone may be a date
     span = _quantity(quantity) if quantity else _words(text)
     if span is None:
@@ -658,6 +657,13 @@ def _figure_months(
     if _NOT_BEYOND.search(window):  # "not expected to live beyond 2 months": at most 2
         upper, lower = True, False
     return _reading(span, upper, lower or bool(quantity and quantity["plus"]))
+
+
+def _bare_slash(quantity: re.Match[str], figure: str) -> bool:
+    """A single "N/12" or "N/52" with no hedge or comparator before it ("6/12" may be a date)."""
+    if not quantity["unit"].startswith("/") or quantity["high"]:
+        return False
+    return not _SLASH_HEDGE.search(figure[: quantity.start()])
 
 
 def _form(head: str, tail: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
