@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
+import re
 
 from lxml import etree
 
@@ -34,6 +35,9 @@ SEGMENT_BREAK = "\u2029"
 CELL_PAIR = "\u2028"
 SKIPPED_TAGS = frozenset({"script", "style", "template"})
 BOLD_TAGS = frozenset({"b", "strong"})
+# A plain cell that reads as a column name: words, an optional unit or scale in parentheses
+# ("Time", "Pain (0-10)", "VAS (mm)"), no value of its own.
+COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z /#%.&-]{0,29}(?:\s?\([^()]{1,12}\))?")
 BREAK_TAGS = frozenset(
     {
         "address", "article", "aside", "blockquote", "body", "br", "caption", "dd", "details",
@@ -136,7 +140,11 @@ class _TextTarget:
             self._columns = None  # a nested table: its rows and ours are not a grid
             return
         cells = self._cells()
-        all_headers = self._row_headers == self._row_cells or not self._row_plain_text
+        all_headers = (
+            self._row_headers == self._row_cells
+            or not self._row_plain_text
+            or (cells is not None and all(COLUMN_NAME.fullmatch(c) for c in cells))
+        )
         if first_row and self._row_cells >= 3 and all_headers:
             self._columns = cells  # None when a header cell holds blocks
             return

@@ -172,6 +172,15 @@ def test_a_row_under_three_or_more_named_columns_is_read_cell_by_cell_in_one_seg
     ]
 
 
+def test_a_first_row_of_plain_column_names_names_the_columns() -> None:
+    """A nursing flow sheet often heads its columns with plain <td> names ("Pain (0-10)")."""
+    markup = (
+        "<table><tr><td>Time</td><td>Pain (0-10)</td><td>RR</td></tr>"
+        "<tr><td>Pre</td><td>7.5</td><td>16</td></tr></table>"
+    )
+    assert "Time Pre: 7.5 (Pain (0-10))" in html_to_text(markup)
+
+
 def test_a_first_row_of_bold_cells_names_the_columns() -> None:
     """EHR worksheets often head a table with bold <td> cells, not <th>."""
     markup = (
@@ -187,8 +196,11 @@ def test_a_first_row_of_bold_cells_names_the_columns() -> None:
 @pytest.mark.parametrize(
     "markup",
     [
-        # a first row with plain text beside bold text is a body row
-        "<table><tr><td><b>A</b> note</td><td><b>B</b></td><td><b>C</b></td></tr>"
+        # a first row with a plain value beside bold text is a body row
+        "<table><tr><td><b>A</b> 12</td><td><b>B</b></td><td><b>C</b></td></tr>"
+        "<tr><td>x</td><td>y</td><td>z</td></tr></table>",
+        # ... and so is one whose cells hold values, not names
+        "<table><tr><td>Pre</td><td>7.5</td><td>16</td></tr>"
         "<tr><td>x</td><td>y</td><td>z</td></tr></table>",
         # two named columns: the label/value rows below keep their CELL_PAIR reading
         "<table><tr><th>Date</th><th>Event</th></tr><tr><td>2021</td><td>abscess</td></tr></table>",

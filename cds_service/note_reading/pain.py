@@ -206,6 +206,7 @@ FROM_BEFORE = re.compile(r"\bfrom\s+(?:an?\s+|about\s+)?$", re.I)
 SCALE_BEFORE = re.compile(r"\b(?:pain|NRS|VAS)\b", re.I)
 # "dropped to 3 (from 8)", "3/10, down from 8/10": the earlier score comes second.
 REVERSE_GAP = re.compile(r"^\s*[(,]?\s*(?:down\s+|up\s+)?from\s+(?:an?\s+)?$", re.I)
+END_MARK = re.compile(r"[.!?](?=\s|$)")
 HARD_GAP = re.compile(r"[;\n|]|[.!?](?=\s)")
 VAS_WORD = re.compile(r"\b(?:VAS|visual\s+analog(?:ue)?)\b", re.I)
 # Between two column headers: "Pre | 1 h", "Pre NRS Post NRS", "pre- and post-trial".
@@ -627,8 +628,15 @@ class _Reader:
 
     def vas_near(self, token: _Token) -> bool:
         """Whether the scale is named before the score in its sentence: a semicolon does not end
-        a VAS series ("VAS 64 mm before injection; 18 mm at 3 h")."""
-        return self.mark("vas").within(self.sentence_start(token.start, 80), token.start)
+        a VAS series ("VAS 64 mm before injection; 18 mm at 3 h"), nor do the line breaks of a
+        table under a "VAS (mm)" header ("Time: VAS (mm)\nPre: 90\n4 h: 60")."""
+        start = self.sentence_start(token.start, 80)
+        if self.mark("vas").within(start, token.start):
+            return True
+        lead = max(0, token.start - 80)
+        for end in END_MARK.finditer(self.text, lead, token.start):
+            lead = end.end()  # back to the last sentence end only
+        return self.mark("vas").within(lead, token.start)
 
     def value(self, token: _Token) -> float | None:
         """A score on the 0-10 scale, or None when the token is not a plausible pain score."""
@@ -761,12 +769,16 @@ class _Reader:
                 cells.append(index)
             if len(cells) != len(run) or used.intersection(cells):
                 continue
+            row = []
             for header, index in zip(run, cells, strict=True):
                 token = self.numeric[index]
                 value = self.value(token)
                 if value is not None and not self.blocked(token):
                     kind = "pre" if header.kind == "pre" else "post"
-                    readings.append(_Reading(kind, token.start, token.end, (value,)))
+                    row.append(_Reading(kind, token.start, token.end, (value,)))
+            if not row:
+                continue  # no score under it ("pre-trial on admission. RR 14, POSS 2"): no header
+            readings += row
             used.update(cells)
             headers.update(t.start for t in run)
         return readings, headers

@@ -224,6 +224,16 @@ def test_dev_note(note: dict[str, Any]) -> None:
             'Pt says pain went from a 7 to "maybe a 2" about 3 hrs after the shot.',
             PainResponse(7, 2),
         ),
+        # round 11: a table under a "VAS (mm)" header, a "header" of labels with no score
+        (
+            "IT morphine test dose 0.3 mg.\nTime: VAS (mm)\nPre: 90\n4 h: 60\n8 h: 55\n12 h: 70",
+            PainResponse(9, 5.5),
+        ),
+        (
+            "Pt on IT catheter trial.\nRN reports pain 3/10 now, was 8/10 pre-trial on "
+            "admission. RR 14, SpO2 96% RA, POSS 2.",
+            PainResponse(8, 3),
+        ),
         # a denial on the line above does not reach the trial below it
         (
             "- SCS trial 2023: 20%, not implanted\n- IT trial 1/21: pre 8, nadir 3 at 3 h",

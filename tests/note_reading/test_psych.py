@@ -186,6 +186,14 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "Psychological screening completed by Dr. Chu; no contraindication to implantation.",
             "favorable",
         ),
+        # round 11: a lifted deferral, "psych eval was faxed to them and is favorable"
+        (
+            "Summary: no contraindication from a mental-health standpoint to an implantable "
+            "intrathecal pump. The deferral from the first visit is lifted.",
+            "favorable",
+        ),
+        ("Per their RN, psych eval was faxed to them 6/3 and is favorable.", "favorable"),
+        ("Psych eval was faxed 6/3 and is pending review.", None),
         # an earlier evaluation's conclusion, reported in a follow-up, is history
         (
             "Initial eval 3/4 deferred a recommendation (PHQ-9 19). Recommendation: appropriate "

@@ -412,6 +412,9 @@ F2 = (
     r"[:|\-\u2013]\s*yes\s*,?\s*favou?rable\b",
     r"\b(?:on\s+file|in\s+(?:the\s+)?chart|reviewed|report|letter|eval\w*|consult\w*|screen\w*|clearance)\s*"
     r"[:|\-\u2013]\s*favou?rable\b",
+    # "psych eval was faxed to them 6/3 and is favorable"
+    rf"\b{PSYPH_EVAL}\b{sgap(50)}\b(?:and|which)\s+(?:is|was)\s+(?:favou?rable|approved)\b"
+    r"(?!\s+(?:response|outcome|prognosis|results?|course|effects?|trial|risk|benefit))",
     # "Psych evaluation returned from Dr. Hanna - favorable"
     rf"\b{PSYPH_EVAL}(?:\s+(?:for|re:?)\s+(?:the\s+|her\s+|his\s+)?(?:[\w-]+\s+){{0,2}}?{ITW}\w*)?"
     rf"\s+(?:has\s+|was\s+|is\s+)?(?:returned|came\s+back|back|received|rec'?d|reviewed|completed?)"
@@ -850,6 +853,12 @@ PSEUDO = [
 # what a newer conclusion says it supersedes is history ("I agree this supersedes the January
 # deferral")
 SUPERSEDED = ["supersedes", "supersede", "superseded", "overrides", "overrode", "replaces"]
+# ... and what is said to be lifted ("The deferral from the first visit is lifted.")
+LIFTED = [
+    f"{verb} {done}"
+    for verb in ("is", "was", "has been", "have been", "is now", "now")
+    for done in ("lifted", "rescinded", "withdrawn", "superseded", "resolved")
+]
 EARLIER_EVALUATION = [
     f"{when} {what}"
     for when in ("initial", "prior", "previous", "earlier", "first")
@@ -860,6 +869,7 @@ rules += [
     {"literal": lit, "category": "HISTORICAL", "direction": "FORWARD"}
     for lit in EARLIER_EVALUATION + SUPERSEDED
 ]
+rules += [{"literal": lit, "category": "HISTORICAL", "direction": "BACKWARD"} for lit in LIFTED]
 rules += [
     {"literal": lit, "category": cat, "direction": "PSEUDO"} for cat, lits in PSEUDO for lit in lits
 ]
