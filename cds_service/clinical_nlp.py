@@ -798,6 +798,7 @@ def _summary(text: str, mentions: list[Mention]) -> NoteSummary:
                 uncertain.add(m.category.removeprefix(UNQUANTIFIED))
         else:
             uncertain.add(m.category)
+    uncertain -= _answered(mentions)
     return NoteSummary(
         asserted=frozenset(m.category for m in mentions if m.asserted),
         negated=frozenset(m.category for m in mentions if m.negated),
@@ -807,6 +808,20 @@ def _summary(text: str, mentions: list[Mention]) -> NoteSummary:
         percent_relief=response.percent_relief,
         uncertain=frozenset(uncertain),
     )
+
+
+def _answered(mentions: list[Mention]) -> set[str]:
+    """Categories whose every doubt is answered by a later negation in the same note: "Asked to
+    r/o meningitis ... Meningitis ruled out." A doubt after the negation stays; an asserted
+    mention is never taken back this way."""
+    last_doubt: dict[str, int] = {}
+    last_negation: dict[str, int] = {}
+    for m in mentions:
+        if m.uncertain and m.about_now:
+            last_doubt[m.category] = max(last_doubt.get(m.category, -1), m.start)
+        elif m.negated and not (m.hypothetical or m.historical or m.family):
+            last_negation[m.category] = max(last_negation.get(m.category, -1), m.start)
+    return {c for c, at in last_doubt.items() if last_negation.get(c, -1) > at}
 
 
 def _cue_words(rules: Iterable[Any]) -> frozenset[str]:

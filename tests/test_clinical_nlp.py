@@ -136,6 +136,12 @@ def test_empty_pump_events(text: str, asserted: bool) -> None:
             "pocket abscess.",
             True,
         ),
+        # round 11: a finished course, the patient's own worry (only its object)
+        ("PA f/u: completed 14 d doxycycline for pocket cellulitis (finished 5/30).", False),
+        ("Completed I&D for pocket abscess today; still draining pus.", True),
+        ("Pt worried about pocket infection.", False),
+        ("She is worried about the pocket: red, hot, draining pus.", True),
+        ("Monitor for sepsis, BCx 2/2 MRSA.", True),
         # a negation ends with its list item; a wrapped line goes on
         ("- no fever, no chills\n- pocket with purulent drainage", True),
         ("- no fever, no chills,\npocket erythema or purulent drainage", False),
@@ -497,6 +503,17 @@ def test_section_headers_decide_whose_and_when(text: str, asserted: bool) -> Non
     """Under family history a mention is a relative's, under past history it is history."""
     summary = READER.summarize(text)
     assert summary.has("SITE_INFECTION", "SYSTEMIC_INFECTION") is asserted
+
+
+def test_a_doubt_answered_by_a_later_negation_is_no_doubt() -> None:
+    """ "r/o pocket abscess" then "no abscess on US" is answered; a doubt after the
+    negation, or an assertion, stands."""
+    answered = READER.summarize("Admitted to r/o pocket abscess. No abscess on US.")
+    assert not answered.unsure("SITE_INFECTION")
+    meningitis = READER.summarize("Admitted to r/o meningitis. LP normal, no meningitis.")
+    assert not meningitis.unsure("CNS_INFECTION")
+    later = READER.summarize("No pocket infection last year. Now r/o pocket infection.")
+    assert later.unsure("SITE_INFECTION")
 
 
 def test_a_quoted_earlier_message_is_verify_not_asserted() -> None:
