@@ -142,6 +142,12 @@ def test_empty_pump_events(text: str, asserted: bool) -> None:
         ("Pt worried about pocket infection.", False),
         ("She is worried about the pocket: red, hot, draining pus.", True),
         ("Monitor for sepsis, BCx 2/2 MRSA.", True),
+        # an answer that the other diagnosis is not it does not negate the next one
+        (
+            "Derm asked whether this is contact dermatitis; they felt not - favor cellulitis "
+            "of the pocket, T 38.3.",
+            True,
+        ),
         # a negation ends with its list item; a wrapped line goes on
         ("- no fever, no chills\n- pocket with purulent drainage", True),
         ("- no fever, no chills,\npocket erythema or purulent drainage", False),

@@ -134,7 +134,7 @@ CUE_LITERALS = (
     "overall survival", "survival", "prognosis", "prognoses", "prognosticated",
     "expected to live", "expected to survive", "not expected to live", "not expected to survive",
     "unlikely to live", "unlikely to survive", "lifespan", "life span", "time left",
-    "time remaining",
+    "time remaining", "est surv", "exp surv",
 )  # fmt: skip
 _SURVIVAL = (
     r"(?<!free\s)(?<!year\s)(?<!yr\s)survival(?!\s+(?:benefit|advantage|gain|rate|curve|data"
@@ -144,7 +144,7 @@ CUE = (
     r"(?:life\s+expectancy|life\s+exp\b\.?|(?:expected|estimated|anticipated|predicted|projected"
     r"|median|overall)\s+" + _SURVIVAL + r"|" + _SURVIVAL + r"|(?<!pain\s)(?<!functional\s)"
     r"prognos(?:is|es|ticated)\b|(?:not\s+)?expected\s+to\s+(?:live|survive)|unlikely\s+to\s+"
-    r"(?:live|survive)|life\s*span|time\s+(?:left|remaining))"
+    r"(?:live|survive)|life\s*span|time\s+(?:left|remaining)|(?:est|exp)\.?\s+surv\b\.?)"
 )
 _CUE_TAIL = rf"(?:\s*[:=\-–]\s*|\s+)?(?:{GAP}{NUMERIC_FIGURE}|{FILLER}(?:{FIGURE}))"
 # "Oncology expects she will live a year or two", "people with her type live for many years".
@@ -269,6 +269,27 @@ _LIKELY_SPAN = (
     r"(?=\s+(?:hours\s+to\s+days|days\s+to\s+(?:a\s+few\s+)?weeks)\b)"
 )
 _LIKELY_SPAN_TAIL = rf"\s+{WORDS}"
+# "Onc told the family it could be 'a couple of months, maybe less'", "I think it's short - less
+# than three months": spoken forms with no cue word, read only where the text just before
+# speaks of prognosis, time or an oncologist (``_SPOKEN_CONTEXT``).
+_COULD_BE = (
+    r"\b(?:it|time)\s+(?:could|would|might|may|will)\s+be(?=\s+[\"'“‘]?\s*(?:only\s+|about\s+|maybe\s+)?"
+    r"(?:a\s+couple|a\s+few|a\s+month|\d|one|two|three|four|five|six|days|weeks|months|hours)\b)"
+)
+_COULD_BE_TAIL = (
+    rf"\s+{_QUOTE}{FIGURE}{_QUOTE}(?=\s*(?:[.,;:!?)\n\"'”’]|$|at\s+(?:most|best)|or\s+less|maybe|perhaps"
+    r"|possibly|though|but\b|left\b|to\s+live))"
+)
+_ITS_SHORT = r"\bit(?:'s|’s|\s+is)(?=\s+(?:very\s+|quite\s+|likely\s+)?(?:short|limited)\b)"
+_ITS_SHORT_TAIL = (
+    r"\s+(?:very\s+|quite\s+|likely\s+)?(?:short|limited)\b"
+    rf"(?:\s*[-–—,:;]?\s*{FIGURE})?"
+)
+_SPOKEN_CONTEXT = re.compile(
+    r"\b(?:onc\w*|prognos\w*|how\s+(?:long|much\s+time)|time\s+(?:left|remaining)|about\s+time"
+    r"|surviv\w*|life\s+expectancy|hospice|palliat\w*)",
+    re.I,
+)
 # The last days or weeks of life: "we are likely in the final days to weeks".
 _FINAL = (
     r"\b(?:in|into|entering|enters|entered)\s+(?:(?:his|her|their|the)\s+)?(?:final|last)"
@@ -385,6 +406,8 @@ def target_patterns() -> dict[str, str]:
         _FINAL,
         _PER_ONC,
         _LIKELY_SPAN,
+        _COULD_BE,
+        _ITS_SHORT,
     )
     return {
         "normal lifespan": "(?i)" + "|".join(spoken),
@@ -679,6 +702,8 @@ _TALKING_FORM = _form(_TALKING, _TALKING_TAIL)
 _DEATH_FORM = _form(_DEATH_CUE, _DEATH_TAIL)
 _FINAL_FORM = _form(_FINAL, _FINAL_TAIL)
 _LIKELY_SPAN_FORM = _form(_LIKELY_SPAN, _LIKELY_SPAN_TAIL)
+_COULD_BE_FORM = _form(_COULD_BE, _COULD_BE_TAIL)
+_ITS_SHORT_FORM = _form(_ITS_SHORT, _ITS_SHORT_TAIL)
 _PER_ONC_RE = re.compile(_PER_ONC, re.I)
 _PER = re.compile(r"per\s+", re.I)
 _ONC_FORM = _form(_ONC, _ONC_TAIL)
@@ -727,6 +752,20 @@ def statement_months(text: str, start: int) -> float | None:
                 if other is not None:
                     value = other if value is None else min(value, other)
             return value
+    for head, form in (_COULD_BE_FORM, _ITS_SHORT_FORM):
+        found = form.match(sentence, start)
+        if found is None:
+            continue
+        cue = head.match(sentence, start)
+        figure = _figure_months(found.group(), cue.end() - start if cue else 0, "", False)
+        short = form is _ITS_SHORT_FORM[1]
+        # "it's short - less than three months" states its figure; "it could be weeks" or a
+        # bare "it's short" is a prognosis only where the text before speaks of one
+        if short and figure is not None:
+            return figure
+        if not _SPOKEN_CONTEXT.search(text, max(0, start - 150), start):
+            return None
+        return figure if figure is not None else (SHORT_UNSTATED if short else None)
     per_onc = _PER_ONC_RE.match(text, start)
     if per_onc:
         found = _FIGURE_BEFORE.search(text, max(0, start - 40), start)

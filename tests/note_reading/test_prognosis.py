@@ -182,6 +182,13 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ("Prognosis: discussed at tumor board 12/12.", None),
         ("Explained per Dr. Ames at IDG yesterday: likely days to weeks.", 1.0),
         ("Recovery likely weeks to months.", None),
+        # round 12: no cue word; "est surv"
+        ('Onc told the family in the hallway it could be "a couple of months, maybe less."', 1.99),
+        ("We talked about time. I think it's short - less than three months.", 2.99),
+        ("mCRPC, diffuse bone mets, ECOG 2-3; est surv ~2-3 mos.", 3.0),
+        ("Onc f/u: it could be 3 weeks before the scan.", None),
+        ("It could be 2 weeks.", None),
+        ("The interval is short.", None),
         # not the patient's current prognosis, or no prognosis at all
         ("Her mother's prognosis was 3 months.", None),
         ("Bro w/ pancreatic ca, LE < 3 mo, lives w/ pt.", None),

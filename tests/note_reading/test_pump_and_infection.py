@@ -136,6 +136,8 @@ def test_dev_sensitivity_and_specificity(concept: str) -> None:
         "ED: baclofen withdrawal from an empty intrathecal pump.",
         "Pump ran empty 11/2026 (missed refill), re-titrating.",  # this year: may be current
         "IT morphine pump - reservoir aspirated by pain team at bedside: 0 mL. Refilled 20 mL.",
+        # round 12: the spouse on the phone
+        'Pt\'s wife on phone: "the machine ran out" Friday - beeping for two days before.',
         # round 11: "dinging", the calling spouse's spouse is the patient
         'Pt called 9:05a - "pump is dinging". Last refill 2/1, due 3/1, today 3/4.',
         'Wife called (Linda): husband\'s pump "ran dry" per the rep this AM.',
@@ -163,6 +165,8 @@ def test_empty_pump_and_alarm_statements_are_flagged(text: str) -> None:
         "Her refill was due on the 2nd, she did not come in.",
         "He was supposed to come in for his pump refill on the 3rd period he did not show.",
         "Pt skipped her refill in May (cost).",
+        # round 12: due and alarm dates passed
+        "The refill due date passed 18 days ago and the alarm date 11 days ago.",
     ],
 )
 def test_missed_and_late_refills_are_flagged(text: str) -> None:

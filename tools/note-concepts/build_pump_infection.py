@@ -216,6 +216,9 @@ OVERDUE = rx(
         r"|\b(?:past|beyond|after|exceeded|passed|overdue\spast)\s(?:(?:the|her|his|their|its|projected|scheduled)\s){0,2}(?:low[- ]reservoir\s)?alarm\s?dates?\b",
         r"|\balarm\sdates?\s(?:has\s|have\s|had\s)?(?:passed|elapsed|exceeded|come\sand\sgone)",
         r"|\brefill\sdates?\s(?:has\s|have\s|had\s)?(?:passed|elapsed|come\sand\sgone)",
+        # "the refill due date passed 18 days ago and the alarm date 11 days ago"
+        r"|\b(?:refill\s)?due\sdates?\s(?:has\s|have\s|had\s)?(?:passed|elapsed|come\sand\sgone)",
+        r"|\balarm\sdates?\s(?:was\s)?(?:\d{1,3}|one|two|three|four|five|six|seven|a\sfew|several)\s(?:days?|wks?|weeks?)\sago\b",
         r"|\bdue\s(?:for\s(?:(?:a|her|his|the)\s)?(?:pump\s)?refill\s)?(?:\d{1,3}|one|two|three|four|a\sfew|several)\s(?:days?|wks?|weeks?|months?)\sago\b",
     ),
 )
@@ -568,6 +571,9 @@ empty_pump = {
             )
             for verb in (
                 "called",
+                "on phone",
+                "on the phone",
+                "on the line",
                 "reports",
                 "reported",
                 "states",
