@@ -194,6 +194,18 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ),
         ("Per their RN, psych eval was faxed to them 6/3 and is favorable.", "favorable"),
         ("Psych eval was faxed 6/3 and is pending review.", None),
+        # round 12: a surgeon's view of candidacy, an evaluation "has NOT been done", a
+        # checklist's cells
+        (
+            'Neurosurgery (Dr. Bauer) saw pt 11/5 and felt she is "an excellent pump '
+            'candidate". The psychological evaluation has NOT been done.',
+            None,
+        ),
+        ("Onc f/u. Psychology evaluation has not been arranged.", None),
+        (
+            "ITP w/u: MRI L-spine ✓ | psych ✓ cleared 4/9 (Dr S) | trial ☐ | ins auth pending",
+            "favorable",
+        ),
         # an earlier evaluation's conclusion, reported in a follow-up, is history
         (
             "Initial eval 3/4 deferred a recommendation (PHQ-9 19). Recommendation: appropriate "

@@ -12,7 +12,7 @@ sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
 from factor import factor
 from firstchars import charclass, first_chars, prefixes
 
-STOP = r".;!?\n\u2029"  # a gap never crosses a sentence or list-line end ...
+STOP = r".;!?\n\u2029|"  # a gap never crosses a sentence, list-line or table-cell end ...
 TITLE = r"(?:dr|drs|mr|mrs|ms|prof)\.\s"  # ... except the full stop of a title ("Dr. Kim")
 # ... and a line wrapped mid-sentence: a line break before a lower-case word ("She was cleared\nby
 # psychology for the SCS trial") is a space in hard-wrapped text, not the end of a list line
@@ -616,6 +616,9 @@ C2 = (
     rf"n't{NOTHAD}{sgap(30, NOFURTHER)}\b{PSYN}(?:\s+{EVALN})?\b",
     rf"\b(?:the\s+)?{PSYN}\s+(?:\w+\s+){{0,2}}?(?:has|have)\s+not(?=\s+(?:yet\s+)?(?:given|provided|issued|"
     r"completed|finali[sz]ed|sent|returned|cleared))",
+    # "the pre-implant psychological evaluation has NOT been done", "has not been arranged"
+    rf"\b{PSYPH}\b\s+(?:has|have|had)\s+not(?=\s+(?:yet\s+)?been\s+(?:{NOTDONE}|arranged|ordered|requested|"
+    r"booked))",
 )
 C3 = (
     ["no determination made", "evaluation incomplete"],
@@ -668,6 +671,10 @@ T(
         rf"(?:a\s+|an\s+|the\s+|his\s+|her\s+|their\s+)?(?:[\w-]+\s+|\(\s*){{0,3}}?{OTHERPROC}{TAIL}"
     ),
     rf"\b{OTHERPROC}\b{gap(50)}{FAVWORD}\w*(?!\s+(?:for|to)\s+{ITOBJ}){TAIL}",
+    # another specialist's view of candidacy ("Neurosurgery (Dr. Bauer) saw pt 11/5 and felt she is
+    # 'an excellent pump candidate'")
+    rf"\b{MEDSRC}\b{sgap(60, NOPSY)}\b(?:felt|feels|thinks|thought|believes|considers|says|said|"
+    rf"deems|deemed)\b{sgap(20, NOPSY)}\b{ADJ}\s+(?:\w+\s+){{0,2}}?{CAND}{TAIL}",
     # a clearance from someone other than psychology (cardiology, PCP, anesthesia, insurance, ...)
     rf"\b{MEDSRC}\b{sgap(30, NOPSY)}(?:{CLEARED}|clearance|clears|ok(?:ay)?(?:'?d)?(?:\s+to\s+proceed)?|"
     rf"green[\s-]*l(?:ight|it)\w*|approv\w+|sign[\s-]*off|signed\s+off)\b{TAIL}",
