@@ -206,6 +206,7 @@ FROM_BEFORE = re.compile(r"\bfrom\s+(?:an?\s+|about\s+)?$", re.I)
 SCALE_BEFORE = re.compile(r"\b(?:pain|NRS|VAS)\b", re.I)
 # "dropped to 3 (from 8)", "3/10, down from 8/10": the earlier score comes second.
 REVERSE_GAP = re.compile(r"^\s*[(,]?\s*(?:down\s+|up\s+)?from\s+(?:an?\s+)?$", re.I)
+POST_OP_DAY = re.compile(r"post-?op(?:erative)?\s+day\b|POD\s*#?\d", re.I)
 END_MARK = re.compile(r"[.!?](?=\s|$)")
 HARD_GAP = re.compile(r"[;\n|]|[.!?](?=\s)")
 VAS_WORD = re.compile(r"\b(?:VAS|visual\s+analog(?:ue)?)\b", re.I)
@@ -563,7 +564,16 @@ class _Reader:
             if index >= 0 and others[index].end > match.start():
                 continue  # "spinal cord stimulator trial": the procedure, not a drug trial
             trials.append(_Context(match.start(), match.end(), True))
+        # After a trial catheter was placed, "post-op day two" dates the trial's own scores
+        others = [c for c in others if not self._trial_day(c, trials)]
         return sorted([*others, *trials], key=lambda c: c.start)
+
+    def _trial_day(self, context: _Context, trials: list[_Context]) -> bool:
+        """Whether a "post-op day N" / "POD N" phrase follows a trial phrase within 400
+        characters: it counts the days of that trial, not of another operation."""
+        if not POST_OP_DAY.match(self.text, context.start):
+            return False
+        return any(t.end <= context.start <= t.end + 400 and self.done(t) for t in trials)
 
     def done(self, context: _Context) -> bool:
         """Whether a trial phrase is of a trial done, for this patient: no planning word just

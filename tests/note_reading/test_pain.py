@@ -234,6 +234,16 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "admission. RR 14, SpO2 96% RA, POSS 2.",
             PainResponse(8, 3),
         ),
+        # round 12: "post-op day two" of the trial catheter's own placement dates its scores
+        (
+            "A temporary intrathecal catheter was threaded to T10 and hydromorphone infusion "
+            "started. By post-op day two the pain had come from a nine down to a four.",
+            PainResponse(9, 4),
+        ),
+        (
+            "Lumbar fusion 3 days ago. By post-op day two pain went from a nine down to a four.",
+            PainResponse(),
+        ),
         # a denial on the line above does not reach the trial below it
         (
             "- SCS trial 2023: 20%, not implanted\n- IT trial 1/21: pre 8, nadir 3 at 3 h",
