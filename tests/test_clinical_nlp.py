@@ -142,6 +142,12 @@ def test_empty_pump_events(text: str, asserted: bool) -> None:
         ("Pt worried about pocket infection.", False),
         ("She is worried about the pocket: red, hot, draining pus.", True),
         ("Monitor for sepsis, BCx 2/2 MRSA.", True),
+        # years ago is history; a question asks, and a later negation answers it
+        ("Per wife, he had an infection in the pump years ago at another hospital.", False),
+        (
+            "Q: fever POD2 after pump implant - infection? Impression: no evidence of infection.",
+            False,
+        ),
         # an answer that the other diagnosis is not it does not negate the next one
         (
             "Derm asked whether this is contact dermatitis; they felt not - favor cellulitis "

@@ -207,6 +207,8 @@ def test_missed_and_late_refills_are_flagged(text: str) -> None:
         "Described the danger of letting the pump run empty.",
         "Pt unsure whether the pump alarmed last week.",
         "<table><tr><td>LRA</td><td>2 mL</td></tr></table>",
+        # round 12: a difference from the expected volume is no volume
+        "Last refill 2/8, residual within 0.3 mL of expected.",
         # round 10: an explanted pump by brand, teaching the alarm sound
         "Prior SynchroMed (explanted 2022) had run dry twice. Current Prometra: residual ok.",
         "Taught pt and caregiver the low reservoir alarm sound; played the demo.",

@@ -129,7 +129,9 @@ ZERO_VOLUME = rx(
     *(
         r"(?<!expected\s)(?<!exp\s)(?<!calc\s)(?<!calculated\s)(?<!predicted\s)(?<!projected\s)",
         # (up to 32 characters between, no digit: "reservoir aspirated by pain team at bedside: 0 mL")
-        rf"\b{VOLKEY}\b(?:(?!\b(?:discrepanc|differen|diff\b|varian|error|bolus|change|delta|loss))[^.;\n\d]){{0,32}}?{ZERO}",
+        # (not a difference: "residual within 0.3 mL of expected")
+        rf"\b{VOLKEY}\b(?:(?!\b(?:discrepanc|differen|diff\b|varian|error|bolus|change|delta|loss|within))[^.;\n\d]){{0,32}}?{ZERO}"
+        r"(?!\s?(?:of|from)\s(?:the\s)?(?:expected|predicted|calculated|calc|projected))",
         rf"|\b{VOLKEY}\b[^.;\n\d]{{0,12}}?\b(?:zero|nil)\b|\bzero\s(?:residual|volume|drug|mL)\b",
         rf"|{ZERO}\s?(?:mls?|cc)\s(?:aspirated|residual|remaining|in\s(?:the\s)?reservoir|recovered|withdrawn|returned|left)\b",
         # a table cell of its own ("| 0.0 mL |", an HTML cell "0 mL")
