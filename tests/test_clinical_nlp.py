@@ -148,6 +148,7 @@ def test_empty_pump_events(text: str, asserted: bool) -> None:
             "Q: fever POD2 after pump implant - infection? Impression: no evidence of infection.",
             False,
         ),
+        ("Pocket infection? Yes - purulent drainage.", True),
         # an answer that the other diagnosis is not it does not negate the next one
         (
             "Derm asked whether this is contact dermatitis; they felt not - favor cellulitis "
