@@ -20,8 +20,8 @@ from cds_service.errors import ConfigurationError
 
 EXIT_USAGE, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4
 # The note corpus by round: tuned on (train), earlier held-out sets measured once and tuned on
-# since (dev, dev-r2 to dev-r11: rounds 1 to 11), and the current held-out set
-# (test: round 12).
+# since (dev, dev-r2 to dev-r12: rounds 1 to 12), and the current held-out set
+# (test: round 13).
 CORPUS_SPLITS = (
     "train",
     "dev",
@@ -35,6 +35,7 @@ CORPUS_SPLITS = (
     "dev-r9",
     "dev-r10",
     "dev-r11",
+    "dev-r12",
     "test",
 )
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")
@@ -119,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
         "--corpus",
         type=Path,
         default=Path(__file__).resolve().parent.parent / "tests" / "data" / "notes",
-        help="folder with the train, dev, dev-r2 to dev-r11 and test .jsonl files "
+        help="folder with the train, dev, dev-r2 to dev-r12 and test .jsonl files "
         "(default: the repository's)",
     )
     notes.add_argument(
