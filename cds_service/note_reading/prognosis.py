@@ -273,7 +273,7 @@ _LIKELY_SPAN_TAIL = rf"\s+{WORDS}"
 # than three months": spoken forms with no cue word, read only where the text just before
 # speaks of prognosis, time or an oncologist (``_SPOKEN_CONTEXT``).
 _COULD_BE = (
-    r"\b(?:it|time)\s+(?:could|would|might|may|will)\s+be(?=\s+[\"'“‘]?\s*(?:only\s+|about\s+|maybe\s+)?"
+    r"\b(?:it|time)\s+(?:(?:could|would|might|may|will)\s+be|is)(?=\s+[\"'“‘]?\s*(?:only\s+|about\s+|maybe\s+)?"
     r"(?:a\s+couple|a\s+few|a\s+month|\d|one|two|three|four|five|six|days|weeks|months|hours)\b)"
 )
 _COULD_BE_TAIL = (
@@ -304,7 +304,16 @@ _NORMAL = r"\b(?:normal|average|full)\s+(?:life\s*span|life\s+expectancy)"
 # after "est.", and a table's value cell ("< 6 months") follows its label cell. The chunks
 # read are joined, so the figure follows its cue again in ``months``' text (alone, it has no
 # cue and gives no figure).
-_CONTINUED = rf"^\s*(?:[<>≤≥~]\s*)?\d+(?:\.\d+)?(?:{RANGE_SEP}\d+(?:\.\d+)?)?{UNIT}"
+_CONTINUED = (
+    r"^\s*(?:(?:answer(?:\s+given)?|response|reply|value|estimate)\s*[:=\-–]\s*)?"
+    rf"(?:[<>≤≥~]\s*)?\d+(?:\.\d+)?(?:{RANGE_SEP}\d+(?:\.\d+)?)?{UNIT}"
+)
+# A question and its answer on the next line ("Question: Expected survival" / "Answer given:
+# ~8 wks"), as a form or a phone log writes them.
+_ANSWER = re.compile(
+    rf"[^\n]{{0,60}}\n\s*(?:answer(?:\s+given)?|response|reply)\s*[:=\-–]\s*(?P<figure>{NUMERIC_FIGURE})",
+    re.I,
+)
 
 # --- hospice that is not the patient's current status --------------------------------------
 # The TERMINAL literal "hospice" marks every mention. These longer HOSPICE_NOT_CURRENT targets
@@ -774,6 +783,9 @@ def statement_months(text: str, start: int) -> float | None:
         # no figure before: the estimate may follow the source ("per gyn onc ~2 months")
         lead = _PER.match(per_onc.group())
         return statement_months(text, start + lead.end()) if lead else None
+    answer = _ANSWER.match(text, start)
+    if answer and _CUE_FORM[0].match(text, start):
+        return _figure_months(answer.group("figure"), 0, "", True)
     if _TO_LIVE_RE.match(text, start):
         found = _FIGURE_BEFORE.search(text, max(0, start - 80), start)
         return _figure_months(found.group(), 0, "", False) if found else None

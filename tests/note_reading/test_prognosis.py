@@ -189,6 +189,14 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ("Onc f/u: it could be 3 weeks before the scan.", None),
         ("It could be 2 weeks.", None),
         ("The interval is short.", None),
+        # round 13: a question and its answer on the next line, "it is 'weeks, not months'"
+        (
+            "Question: Expected survival (cancer-pain ITDD)\nAnswer given: ~8 wks (onc note 5/1)",
+            pytest.approx(1.84, 0.01),
+        ),
+        ("Question: prognosis?\nAnswer: f/u in 3 months", None),
+        ('Wife said the oncologist told them this week it is "weeks, not months."', 1.0),
+        ("It is 3 weeks since the refill.", None),
         # not the patient's current prognosis, or no prognosis at all
         ("Her mother's prognosis was 3 months.", None),
         ("Bro w/ pancreatic ca, LE < 3 mo, lives w/ pt.", None),
