@@ -206,6 +206,21 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "ITP w/u: MRI L-spine ✓ | psych ✓ cleared 4/9 (Dr S) | trial ☐ | ins auth pending",
             "favorable",
         ),
+        # round 13: a transcriber's "[to?]", "cleard", psycho-oncology "saw pt", a
+        # pump-specific evaluation ordered after a clearance for something else
+        ("Impression: no psych contra-indication [to?] pump implant.", "favorable"),
+        ("Psych cleared for ITP? pending", None),
+        ("psych cleard for ITP trial 9/12 - see scand report.", "favorable"),
+        (
+            "Psycho-oncology (Dr. Iyer) saw pt 4/4 - no contraindication to intrathecal pump.",
+            "favorable",
+        ),
+        (
+            'Psych: "Cleared by psychology" (see 2021 note). Attending correction: that clearance '
+            "was written for the spinal cord stimulator. A pump-specific evaluation has been "
+            "ordered.",
+            "unfavorable",
+        ),
         # an earlier evaluation's conclusion, reported in a follow-up, is history
         (
             "Initial eval 3/4 deferred a recommendation (PHQ-9 19). Recommendation: appropriate "

@@ -49,7 +49,7 @@ def kw(pattern: str) -> str:
 # --- vocabulary ---------------------------------------------------------------------------
 PSYN = (
     r"(?:psych\w{0,10}|psy|bhc?|behaviou?ral(?:[\s-]+(?:health|medicine))?|mental[\s-]+health|"
-    r"neuropsych\w{0,8}|psychosocial)"
+    r"neuropsych\w{0,8}|psychosocial|psycho-oncology)"
 )
 PSYCORE = (
     r"(?:psych\w{0,10}|behaviou?ral(?:[\s-]+health)?|mental[\s-]+health|psychosocial|"
@@ -78,7 +78,7 @@ ADJ = (
     r"reasonable|ideal|adequate|strong|viable|satisfactory|great|optimal|solid)"
 )
 CAND = r"(?:cand(?:idates?|idacy)?|canidates?|candiates?|candadates?)\b"  # with common misspellings
-CLEARED = r"(?:cleared|clrd|clr'd)"
+CLEARED = r"(?:cleared|clrd|clr'd|cleard)"
 # what the clearance is for ("IT" alone is case-sensitive: "it" is an ordinary word)
 ITW = (
     r"(?:(?-i:IT)\b|ITDD\b|ITP\b|ITT\b|ITB\b|IDDS\b|TDD\b|intra-?thecal|pump|implant\w{0,6}|trial|"
@@ -196,6 +196,7 @@ SWITCH = (
 # what may sit between "Psych eval" and its verdict: dates, "done", "result", "by Dr. X", arrows
 FILL = (
     r"(?:(?:(?:yes|done|complete[d]?|performed|result(?:s|ed)?|outcome|conclusion|impression|pt|patient|"
+    r"saw|seen|evaluated|interviewed|"
     r"is|was|has\s+been|has|have|(?:found|deemed|considered|felt|judged)(?:\s+to\s+be)?|overall|dated|on|by|c/w|"
     r"consistent\s+with|dr\.?\s+(?:\w\.\s*)?\w+|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{4}|"
     r"(?:for|before|prior\s+to|re:?)\s+(?:an?\s+|the\s+|her\s+|his\s+)?(?:[\w-]+\s+){0,2}?"
@@ -482,7 +483,8 @@ F3 = (
 
 # a favorable phrase in a question is no conclusion ("Psych cleared? pending", "OK to proceed ...?")
 # (The literals would match whatever follows them; the patterns cover them: one literal is kept.)
-NOT_ASKED = r"(?![^.;!?\n\u2029]{0,60}\?(?!\s*(?:yes|y)\b))"  # ... unless answered ("Cleared? Yes")
+# ... unless answered ("Cleared? Yes"), or a transcriber's doubt about one word ("[to?]")
+NOT_ASKED = r"(?![^.;!?\n\u2029]{0,60}\?(?!\s*(?:yes|y)\b)(?!\]))"
 T(
     "FAVORABLE_CANDIDATE",
     ["no psychological contraindications"],
@@ -551,6 +553,9 @@ D = (
     r"a\s+delay|deferring|pausing)",
     rf"\b(?:{PSYPH}|candidacy|clearance)\s*(?:[:|\-\u2013]\s*|\s+(?:is\s+|was\s+|remains\s+|placed\s+|put\s+)?)"
     r"on\s+hold\b",
+    # "A pump-specific evaluation has been ordered" (an older clearance was for something else)
+    rf"\b(?:new|separate|repeat|pump[\s-]specific|(?:ITDD|IT|intrathecal)[\s-]specific)\s+(?:{PSYN}\s+)?"
+    r"(?:eval\w*|assessment)\s+(?:has\s+been\s+|was\s+|is\s+|now\s+)?(?:ordered|requested|scheduled|arranged)\b",
     # a newer event supersedes an older clearance: a new evaluation is required
     rf"\b(?:new|repeat|updated|another|fresh|second)\s+(?:pre-?\w+\s+)?(?:{PSYN}\s+)?(?:eval\w*|assessment|"
     r"clearance|consult\w*|testing)\s+(?:is\s+|would\s+be\s+|will\s+be\s+)?(?:required|needed|necessary|"
