@@ -37,7 +37,10 @@ SKIPPED_TAGS = frozenset({"script", "style", "template"})
 BOLD_TAGS = frozenset({"b", "strong"})
 # A plain cell that reads as a column name: words, an optional unit or scale in parentheses
 # ("Time", "Pain (0-10)", "VAS (mm)"), no value of its own.
-COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z /#%.&-]{0,29}(?:\s?\([^()]{1,12}\))?")
+# (a digit only inside a word, "SpO2", never a value of its own, "A 12")
+COLUMN_NAME = re.compile(
+    r"[A-Za-z](?:[A-Za-z /#%.&-]|(?<=[A-Za-z0-9])\d){0,29}(?:\s?\([^()]{1,12}\))?"
+)
 BREAK_TAGS = frozenset(
     {
         "address", "article", "aside", "blockquote", "body", "br", "caption", "dd", "details",

@@ -114,7 +114,9 @@ TOKEN = re.compile(
                 rf"{_N}(?:"
                 rf"(?P<pct>(?:\s*(?:[-–]|to)\s*{_N})?\s*(?:%|\bpercent\b|\bper\s+cent\b))"
                 rf"|(?P<score>(?:\s*[-–]\s*{_N})?\s*(?:/\s*10{{1,2}}(?![\d/]|\.\d)|"
-                r"out\s+of\s+(?:10|ten|100|a\s+hundred)\b|mm\b(?!\s*hg)|cm\b))"
+                # ("eight of ten", not "3 of 10 patients")
+                r"(?:out\s+)?of\s+(?:10|ten|100|a\s+hundred)\b(?!\s+(?:patients?|people|pts|cases|"
+                r"days|times|doses?|bottles?|specimens?|samples?|sets?))|mm\b(?!\s*hg)|cm\b))"
                 # (a unit on the next line is a row label: "8\n   Day 1 5" is no "8 days")
                 rf"|(?P<time>[ \t]*-?[ \t]*{_TIME_UNIT}\b"
                 rf"(?:\s+(?:post[-\s]?{_STAGE}?|after|later|pi)\b)?)"
@@ -178,7 +180,7 @@ NUMERIC = frozenset({"score", "num"})
 NUMBERS = NUMERIC | {"pct", "date"}
 ZERO_TIME = re.compile(r"(?<![\d.])0\s*-?\s*[a-z]", re.I)  # "0 h", "at 0 min": the baseline
 NUMBER = re.compile(rf"\d+(?:\.\d+)?|\b(?:{_WORDS})\b", re.I)
-PER_TEN = re.compile(r"/\s*10\b|out\s+of\s+(?:10|ten)\b", re.I)
+PER_TEN = re.compile(r"/\s*10\b|(?:out\s+)?of\s+(?:10|ten)\b", re.I)
 
 # Whatever a reading needs at least one of: a quick test before the full pass.
 ANYTHING = re.compile(

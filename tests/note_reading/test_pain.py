@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from cds_service.clinical_nlp import default_note_reader
 from cds_service.note_reading import pain
 from cds_service.note_reading.pain import PainResponse, trial_response
+from cds_service.note_text import html_to_text
 from cds_service.notes_eval import PREDICTORS, note_text
 from cds_service.resources import DATA_DIR
 
@@ -244,6 +245,19 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "Lumbar fusion 3 days ago. By post-op day two pain went from a nine down to a four.",
             PainResponse(),
         ),
+        # round 13: "eight of ten", a grid headed "Time | NRS | RR | SpO2" with 120-240 min rows
+        (
+            "Intrathecal test injection. Pain: eight of ten before; two of ten at four hours.",
+            PainResponse(8, 2),
+        ),
+        ("IT trial. 3 of 10 patients had relief.", PainResponse()),
+        (
+            "<p>IT trial</p><table><tr><td>Time</td><td>NRS</td><td>RR</td><td>SpO2</td></tr>"
+            "<tr><td>Baseline</td><td>9</td><td>16</td><td>97</td></tr>"
+            "<tr><td>120 min</td><td>5</td><td>14</td><td>96</td></tr>"
+            "<tr><td>240 min</td><td>2.5</td><td>12</td><td>95</td></tr></table>",
+            PainResponse(9, 2.5),
+        ),
         # a denial on the line above does not reach the trial below it
         (
             "- SCS trial 2023: 20%, not implanted\n- IT trial 1/21: pre 8, nadir 3 at 3 h",
@@ -252,7 +266,7 @@ def test_dev_note(note: dict[str, Any]) -> None:
     ],
 )
 def test_pinned(text: str, expected: PainResponse) -> None:
-    summary = READER.summarize(text)
+    summary = READER.summarize(html_to_text(text) if text.startswith("<") else text)
     if expected == PainResponse():  # no response (a lone baseline may still be read)
         assert not PREDICTORS["trial"](summary)
         return
