@@ -20,8 +20,8 @@ from cds_service.errors import ConfigurationError
 
 EXIT_USAGE, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4
 # The note corpus by round: tuned on (train), earlier held-out sets measured once and tuned on
-# since (dev, dev-r2 to dev-r12: rounds 1 to 12), and the current held-out set
-# (test: round 13).
+# since (dev, dev-r2 to dev-r13: rounds 1 to 13), and the current held-out set
+# (test: round 14).
 CORPUS_SPLITS = (
     "train",
     "dev",
@@ -36,6 +36,7 @@ CORPUS_SPLITS = (
     "dev-r10",
     "dev-r11",
     "dev-r12",
+    "dev-r13",
     "test",
 )
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")
@@ -120,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
         "--corpus",
         type=Path,
         default=Path(__file__).resolve().parent.parent / "tests" / "data" / "notes",
-        help="folder with the train, dev, dev-r2 to dev-r12 and test .jsonl files "
+        help="folder with the train, dev, dev-r2 to dev-r13 and test .jsonl files "
         "(default: the repository's)",
     )
     notes.add_argument(
