@@ -167,6 +167,8 @@ def test_empty_pump_and_alarm_statements_are_flagged(text: str) -> None:
         "Pt skipped her refill in May (cost).",
         # round 12: due and alarm dates passed
         "The refill due date passed 18 days ago and the alarm date 11 days ago.",
+        # round 14: not reaching the patient does not negate the overdue refill
+        "Home infusion RN called: cannot reach pt, refill now 10 d overdue past alarm date.",
     ],
 )
 def test_missed_and_late_refills_are_flagged(text: str) -> None:
