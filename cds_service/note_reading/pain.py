@@ -116,7 +116,7 @@ TOKEN = re.compile(
                 rf"|(?P<score>(?:\s*[-–]\s*{_N})?\s*(?:/\s*10{{1,2}}(?![\d/]|\.\d)|"
                 # ("eight of ten", not "3 of 10 patients")
                 r"(?:out\s+)?of\s+(?:10|ten|100|a\s+hundred)\b(?!\s+(?:patients?|people|pts|cases|"
-                r"days|times|doses?|bottles?|specimens?|samples?|sets?))|mm\b(?!\s*hg)|cm\b))"
+                r"days|times|doses?|bottles?|specimens?|samples?|sets?))|mm\b(?!\s*hg)|millimet(?:er|re)s?\b|cm\b))"
                 # (a unit on the next line is a row label: "8\n   Day 1 5" is no "8 days")
                 rf"|(?P<time>[ \t]*-?[ \t]*{_TIME_UNIT}\b"
                 rf"(?:\s+(?:post[-\s]?{_STAGE}?|after|later|pi)\b)?)"
@@ -124,7 +124,8 @@ TOKEN = re.compile(
             ),
             ("date", r"\d{1,4}/\d{1,4}(?:/\d{1,4})?\b"),
             ("pctword", rf"\b(?:{_TENS})(?:[-\s](?:{_WORDS}))?\s+(?:percent|per\s+cent)\b"),
-            ("zero", r"\b(?:T\s*0|time\s+(?:0|zero))\b"),  # before the levels (T1-T12)
+            # before the levels (T1-T12); "day 0" of a catheter trial is its baseline
+            ("zero", r"\b(?:T\s*0|time\s+(?:0|zero)|day\s*0|POD\s*0)\b"),
             # a duration is not a time point: "x 5 days", "over 48 hours", "for 12 h"
             (
                 "duration",
@@ -661,10 +662,10 @@ class _Reader:
         text = token.text.lower()
         scale = 1.0
         if token.kind == "score":
-            if "mm" in text or "cm" in text:
+            if "mm" in text or "cm" in text or "millimet" in text:
                 if not self.vas_near(token):
                     return None  # pupils 5 mm, a 3 cm wound
-                scale = 10.0 if "mm" in text else 1.0
+                scale = 10.0 if "mm" in text or "millimet" in text else 1.0
             else:
                 scale = 1.0 if PER_TEN.search(text) else 10.0
                 if "hundred" not in text:
@@ -837,6 +838,8 @@ class _Reader:
                 trailing = self._trailing_role(token, index, headers)
                 if trailing is not None and (label is None or trailing[1] - token.end <= NEAR_GAP):
                     role, consumed = trailing[0], trailing[2]
+            if role is None and self._dated(index):
+                role = "time"  # "Pain NRS: admission 9; 6/4 6; 6/5 3": a dated later reading
             if self.blocked(token):
                 continue
             pain_word = self.pains.last_in(lead_start, token.start) is not None
@@ -849,6 +852,15 @@ class _Reader:
                     kind = "logged"
                 readings.append(_Reading(kind, token.start, token.end, (value,)))
         return readings
+
+    def _dated(self, index: int) -> bool:
+        """Whether the score follows a date at once ("6/4 6"), after a baseline in its sentence."""
+        token = self.numeric[index]
+        at = bisect_left(self.token_starts, token.start) - 1
+        if at < 0 or self.tokens[at].kind != "date" or token.start - self.tokens[at].end > 2:
+            return False
+        start = self.sentence_start(token.start, 120)
+        return any(t.kind == "pre" for t in self._tokens_from(start, token.start))
 
     def stamp_end(self, position: int) -> int | None:
         """Where the time stamp that starts the line (or "|" cell) of ``position`` ends."""

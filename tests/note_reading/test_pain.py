@@ -258,6 +258,23 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "<tr><td>240 min</td><td>2.5</td><td>12</td><td>95</td></tr></table>",
             PainResponse(9, 2.5),
         ),
+        # round 14: "day 0" is a catheter trial's baseline and each "day N" line is read; a
+        # score right after a date in a series with a baseline is a later reading
+        (
+            "Continuous epidural infusion trial x 3 d via T12-L1 catheter.\nAvg pain day 0: 8\n"
+            "day 1: 4\nday 2: 3\nday 3: 3",
+            PainResponse(8, 3),
+        ),
+        (
+            "Inpatient intrathecal catheter trial. Pain NRS: admission 9; 6/4 6; 6/5 3; 6/6 4.",
+            PainResponse(9, 3),
+        ),
+        ("IT trial 6/4 planned; seen 6/1 7/10.", PainResponse()),
+        (
+            "IT morphine trial. Visual analog pain score of 70 millimeters, reduced to 20 "
+            "millimeters at peak.",
+            PainResponse(7, 2),
+        ),
         # a denial on the line above does not reach the trial below it
         (
             "- SCS trial 2023: 20%, not implanted\n- IT trial 1/21: pre 8, nadir 3 at 3 h",
