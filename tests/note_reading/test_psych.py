@@ -221,6 +221,30 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "ordered.",
             "unfavorable",
         ),
+        # round 14: "no new eval needed", a fresh evaluation wanted and the prior clearance
+        # superseded, misspellings, a checklist's "pending" on the next line
+        (
+            "Original implant 2018 -- psych clearance favorable (Dr. Ortiz). Reviewed, accepted; "
+            "no new eval needed.",
+            "favorable",
+        ),
+        (
+            "Since original implant (psych cleared 2015) pt had an inpatient psych admission. Dr. "
+            "M wants a fresh psych eval before replacement -- prior clearance superseded.",
+            "unfavorable",
+        ),
+        (
+            "Pain team requests updated clearance. No psychiatric contraindication to the pump.",
+            "favorable",
+        ),
+        (
+            "psych evaluaton came back, she was deemd an apropriate candiate for the pump trial",
+            "favorable",
+        ),
+        (
+            "[x] Psychology -- cleared for trial 8/8\n[x] UDS\n[ ] Trial date -- pending insurance",
+            "favorable",
+        ),
         # an earlier evaluation's conclusion, reported in a follow-up, is history
         (
             "Initial eval 3/4 deferred a recommendation (PHQ-9 19). Recommendation: appropriate "

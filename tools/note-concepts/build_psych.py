@@ -74,7 +74,7 @@ WEAK_END = (
     r"euthymic|good\s+eye|well\s+groomed)\b)))"
 )
 ADJ = (
-    r"(?:favou?rable|fav|good|very\s+good|suitable|appropriate|approp\w{0,5}|acceptable|excellent|"
+    r"(?:favou?rable|fav|good|very\s+good|suitable|appropriate|apropriate|approp\w{0,5}|acceptable|excellent|"
     r"reasonable|ideal|adequate|strong|viable|satisfactory|great|optimal|solid)"
 )
 CAND = r"(?:cand(?:idates?|idacy)?|canidates?|candiates?|candadates?)\b"  # with common misspellings
@@ -556,8 +556,14 @@ D = (
     # "A pump-specific evaluation has been ordered" (an older clearance was for something else)
     rf"\b(?:new|separate|repeat|pump[\s-]specific|(?:ITDD|IT|intrathecal)[\s-]specific)\s+(?:{PSYN}\s+)?"
     r"(?:eval\w*|assessment)\s+(?:has\s+been\s+|was\s+|is\s+|now\s+)?(?:ordered|requested|scheduled|arranged)\b",
-    # a newer event supersedes an older clearance: a new evaluation is required
-    rf"\b(?:new|repeat|updated|another|fresh|second)\s+(?:pre-?\w+\s+)?(?:{PSYN}\s+)?(?:eval\w*|assessment|"
+    # "prior clearance superseded", "Dr. M wants a fresh psych eval before replacement"
+    rf"\b(?:prior|previous|old|original|earlier)\s+(?:{PSYN}\s+)?(?:clearance|evaluation|eval)\s+(?:is\s+|was\s+|"
+    r"now\s+)?(?:superseded|void|invalid|outdated|expired|no\s+longer\s+valid)\b",
+    rf"\b(?:wants?|asks?\s+for|asked\s+for|orders?|ordered)\s+(?:a\s+)?(?:new|fresh|repeat|second)\s+"
+    rf"(?:{PSYN}\s+)?(?:eval\w*|assessment)\b",
+    # a newer event supersedes an older clearance: a new evaluation is required ("no new eval
+    # needed" is the opposite)
+    rf"(?<!\bno\s)(?<!\bnot\s)\b(?:new|repeat|updated|another|fresh|second)\s+(?:pre-?\w+\s+)?(?:{PSYN}\s+)?(?:eval\w*|assessment|"
     r"clearance|consult\w*|testing)\s+(?:is\s+|would\s+be\s+|will\s+be\s+)?(?:required|needed|necessary|"
     r"indicated|mandatory|requested|recommended|warranted)",
     rf"\b(?:requires?|needs?|will\s+need|must\s+(?:have|undergo)|should\s+have)\s+(?:a\s+)?(?:new|repeat|"
