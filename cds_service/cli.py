@@ -20,8 +20,8 @@ from cds_service.errors import ConfigurationError
 
 EXIT_USAGE, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4
 # The note corpus by round: tuned on (train), earlier held-out sets measured once and tuned on
-# since (dev, dev-r2 to dev-r13: rounds 1 to 13), and the current held-out set
-# (test: round 14).
+# since (dev, dev-r2 to dev-r14: rounds 1 to 14), and the current held-out set
+# (test: round 15).
 CORPUS_SPLITS = (
     "train",
     "dev",
@@ -37,6 +37,7 @@ CORPUS_SPLITS = (
     "dev-r11",
     "dev-r12",
     "dev-r13",
+    "dev-r14",
     "test",
 )
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")
@@ -121,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
         "--corpus",
         type=Path,
         default=Path(__file__).resolve().parent.parent / "tests" / "data" / "notes",
-        help="folder with the train, dev, dev-r2 to dev-r13 and test .jsonl files "
+        help="folder with the train, dev, dev-r2 to dev-r14 and test .jsonl files "
         "(default: the repository's)",
     )
     notes.add_argument(
