@@ -334,14 +334,16 @@ NEGATED_RESULT = re.compile(  # right before the reading: "did not achieve 50% r
     r"more\sthan|over)\s{1,3}){0,3}",
     re.I,
 )
+# What may stand between a relative and the verb that says what is theirs: up to 40 characters
+# that do not pass a verb of reporting ("his sister, also a patient here, had an IT trial").
+_REPORT = r"(?:says|said|told|reports|reported)"
+_TO_VERB = rf"[\s,]{{1,3}}(?:(?!\b{_REPORT}\b)[\w\s,]){{0,40}}?"
 OTHER_PERSON = re.compile(
     r"\b(?:husband|wife|spouse|mother|father|mom|dad|son|daughter|brother|sister|friend|"
     r"roommate|room-mate|neighbou?r|cousin|aunt|uncle|grandmother|grandfather)(?:-in-law)?"
-    r"(?:'s\b|[\s,]{1,3}(?:(?!\b(?:says|said|told|reports|reported)\b)[\w\s,]){0,40}?"
-    r"\b(?:had|has|got|gets|underwent|received|tried|did|was|pain)\b"
+    rf"(?:'s\b|{_TO_VERB}\b(?:had|has|got|gets|underwent|received|tried|did|was|pain)\b"
     # ... but a relative telling what the patient said is the patient's ("son says she reported")
-    r"|[\s,]{1,3}(?:(?!\b(?:says|said|told|reports|reported)\b)[\w\s,]){0,40}?"
-    r"\b(?:says|said|told|reports|reported)\b(?!\s+(?:that\s+)?(?:she|he|pt|"
+    rf"|{_TO_VERB}\b{_REPORT}\b(?!\s+(?:that\s+)?(?:she|he|pt|"
     r"patient|the\s+patient|mom|dad|(?:his|her)\s+(?:mother|father|wife|husband))\b))"
     r"|\b(?:another|other)\s+patient|\ba\s+(?:man|woman|lady|guy|friend|patient)\s+(?:she|he|I|"
     r"they|who|we)\b|\bsomeone\b|\broommate\b|\bneighbou?r\b",
@@ -643,9 +645,6 @@ class _Reader:
         """Whether the scale is named before the score in its sentence: a semicolon does not end
         a VAS series ("VAS 64 mm before injection; 18 mm at 3 h"), nor do the line breaks of a
         table under a "VAS (mm)" header ("Time: VAS (mm)\nPre: 90\n4 h: 60")."""
-        start = self.sentence_start(token.start, 80)
-        if self.mark("vas").within(start, token.start):
-            return True
         lead = max(0, token.start - 80)
         for end in END_MARK.finditer(self.text, lead, token.start):
             lead = end.end()  # back to the last sentence end only

@@ -176,10 +176,20 @@ _HAS_LOOK = (
     r"|four|five|six|seven|eight|nine|ten|twelve|hours|days|weeks|wks|months|mos|years|yrs"
     r"|decades?|year|month|week|decade)\b))"
 )
+
+
+def _ends_clause(*more: str) -> str:
+    """A lookahead that the figure just read ends its clause, or is only hedged after: the
+    spoken forms below read a figure only then ("she has 2 weeks of relief" is none). Each
+    form adds the words that may still follow it."""
+    ends = r"[.,;:!?)\n\"'”’]|$|to\s+live|at\s+(?:most|best)|maybe|perhaps|possibly"
+    return r"(?=\s*(?:" + "|".join((ends, *more)) + "))"
+
+
 _HAS_TAIL = (
     r"\s+(?:likely\s+|probably\s+|only\s+|realistically\s+|may\s+|might\s+)?(?:has|have|had)\s+"
     rf"{_QUOTE}{FIGURE}{_QUOTE}(?:\s+(?:left|ahead(?:\s+of\s+(?:him|her|them))?|remaining)\b"
-    r"|(?=\s*(?:[.,;:!?)\n\"'”’]|$|to\s+live|at\s+(?:most|best)|or\s+|maybe|perhaps|possibly)))"
+    r"|" + _ends_clause(r"or\s+") + ")"
 )
 # "Her estimate is weeks" (a physician's estimate of the time left): the figure must end the
 # clause, so "her estimate is 2 weeks for the pump to arrive" is none.
@@ -187,9 +197,8 @@ _ESTIMATE = (
     r"(?:(?<=her\s)|(?<=his\s)|(?<=my\s)|(?<=our\s)|(?<=their\s)|(?<=oncology's\s))"
     r"(?:best\s+)?estimate(?=\s+(?:is|was|would\s+be)\s)"
 )
-_ESTIMATE_TAIL = (
-    rf"\s+(?:is|was|would\s+be)\s+{_QUOTE}{FIGURE}{_QUOTE}"
-    r"(?=\s*(?:[.,;:!?)\n\"'”’]|$|at\s+(?:most|best)|or\s+|maybe|perhaps|possibly|to\s+live|left\b))"
+_ESTIMATE_TAIL = rf"\s+(?:is|was|would\s+be)\s+{_QUOTE}{FIGURE}{_QUOTE}" + _ends_clause(
+    r"or\s+", r"left\b"
 )
 # An oncologist's estimate quoted after the source: 'onc says "a month or two at most"', 'Onc:
 # "3-6 months at best"', "per gyn onc ~2 months even if she gets through this admission". The
@@ -203,8 +212,7 @@ _ONC = (
 )
 _ONC_TAIL = (
     rf"\s*(?:says|said|thinks|estimates|feels|:|-|–|,)?\s*{_QUOTE}{FIGURE}{_QUOTE}"
-    r"(?=\s*(?:[.,;:!?)\n\"'”’]|$|at\s+(?:most|best)|or\s+less|even\b|maybe|perhaps|possibly|to\s+live"
-    r"|left\b|if\b))"
+    + _ends_clause(r"or\s+less", r"even\b", r"left\b", r"if\b")
 )
 # "was given 3-6 months", "his oncologist gave him weeks".
 _GIVEN = (
@@ -276,9 +284,8 @@ _COULD_BE = (
     r"\b(?:it|time)\s+(?:(?:could|would|might|may|will)\s+be|is)(?=\s+[\"'“‘]?\s*(?:only\s+|about\s+|maybe\s+)?"
     r"(?:a\s+couple|a\s+few|a\s+month|\d|one|two|three|four|five|six|days|weeks|months|hours)\b)"
 )
-_COULD_BE_TAIL = (
-    rf"\s+{_QUOTE}{FIGURE}{_QUOTE}(?=\s*(?:[.,;:!?)\n\"'”’]|$|at\s+(?:most|best)|or\s+less|maybe|perhaps"
-    r"|possibly|though|but\b|left\b|to\s+live))"
+_COULD_BE_TAIL = rf"\s+{_QUOTE}{FIGURE}{_QUOTE}" + _ends_clause(
+    r"or\s+less", r"though", r"but\b", r"left\b"
 )
 _ITS_SHORT = r"\bit(?:'s|’s|\s+is)(?=\s+(?:very\s+|quite\s+|likely\s+)?(?:short|limited)\b)"
 _ITS_SHORT_TAIL = (
