@@ -35,6 +35,7 @@ from cds_service.errors import ConfigurationError
 from cds_service.note_reading import pain, prognosis, readability, scope
 from cds_service.note_reading.mention import Mention
 from cds_service.note_reading.psych import candidacy as candidacy  # re-exported
+from cds_service.note_reading.spelling import Speller
 from cds_service.note_text import CELL_PAIR, SEGMENT_BREAK
 from cds_service.resources import DATA_DIR, load_validated
 
@@ -403,6 +404,8 @@ class NoteReader:
             )
             for category in {t["category"] for t in document["targets"]}
         }
+        spelling = document.get("spelling", {"words": [], "realWords": []})
+        self._speller = Speller(spelling["words"], spelling["realWords"])
         # Keyed by text alone: it caches only budget-free reads, which depend on nothing else.
         self._short = lru_cache(maxsize=4096)(self._read_whole)
 
@@ -480,8 +483,9 @@ class NoteReader:
                         yield unit if unit is None else replace(unit, section=section)
 
     def _as_read(self, text: str) -> str:
-        """The text the pre-check and the plan both read: cell pairs, fields, punctuation."""
-        return _as_written(self._pairs_read(text))
+        """The text the pre-check and the plan both read: concept words spelled right, cell
+        pairs, fields, punctuation."""
+        return _as_written(self._pairs_read(self._speller.correct(text)))
 
     def _pairs_read(self, text: str) -> str:
         """Each label/value cell pair as "label: value", or as two segments when the label
@@ -897,10 +901,13 @@ def failure_reasons(summary: NoteSummary) -> frozenset[str]:
 
 NOTE_CONCEPTS_DIR = DATA_DIR / "note-concepts"
 NOTE_CONCERNS = DATA_DIR / "note-concerns.json"
+NOTE_SPELLING = DATA_DIR / "note-spelling.json"
 
 
 def load_note_concepts(
-    folder: Path = NOTE_CONCEPTS_DIR, concerns_path: Path = NOTE_CONCERNS
+    folder: Path = NOTE_CONCEPTS_DIR,
+    concerns_path: Path = NOTE_CONCERNS,
+    spelling_path: Path = NOTE_SPELLING,
 ) -> dict[str, Any]:
     """``common.json`` plus one file per concept, each validated, merged into one document.
 
@@ -923,6 +930,7 @@ def load_note_concepts(
         document["targets"] += concept["targets"]
         document["contextRules"] += concept["contextRules"]
     document["concerns"] = _concerns(concerns_path, set(categories))
+    document["spelling"] = load_validated(spelling_path, "note-spelling.schema.json")
     return document
 
 

@@ -60,6 +60,13 @@ ROOT = Path(__file__).resolve().parents[2]
         # flowsheet fields and dictated punctuation read as typed
         ("PUMP_REFILL\nexp_vol_mL=2.4\nasp_vol_mL=0.0\n", "EMPTY_PUMP"),
         ("cultures are growing serratia comma and he is on IV cefepime period", "SITE_INFECTION"),
+        # a span of time left on its own, an outlook judged, an end-stage disease
+        ("Visit: intake minimal, mottling.\nFamily informed - days to weeks.", "TERMINAL"),
+        ("family aware of poor outlook", "TERMINAL"),
+        ("skilled visit. dx end stage COPD w/ home O2 4L", "TERMINAL"),
+        ("End-stage heart failure, not a transplant candidate.", "TERMINAL"),
+        # a relative who reports calls the patient by what the patient is to them
+        ("Daughter reports father missed his refill appt 10/1, now sweaty.", "MISSED_REFILL"),
     ],
 )
 def test_an_unclassified_contraindication_word_makes_the_concept_uncertain(
@@ -96,6 +103,9 @@ def test_an_unclassified_contraindication_word_makes_the_concept_uncertain(
         "Plan: next refill 05/21, DEXA due 06/2025, RTC 3 mo.",
         "Prognosis for functional recovery is guarded.",
         "Oncology: prognosis pending restaging PET next week.",
+        "Spasms lasting days to weeks after each missed dose in the past.",
+        "Time-limited prognosis? - No.",
+        "ESRD (end-stage renal disease) on HD MWF.",
     ],
 )
 def test_negated_planned_past_and_other_wordings_raise_no_concern(text: str) -> None:

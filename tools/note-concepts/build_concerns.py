@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The guards the concept patterns use: a cue is read as they would read the same words.
 from build_pump_infection import COLON_NO, NOT_FUTURE, NOT_INFECTION, NOT_PAST, NOT_PREVENTED
+from firstchars import first_chars
 
 OUT = Path(__file__).resolve().parents[2] / "cds_service" / "data" / "note-concerns.json"
 # Alarms and beeping that are some other device's or not about the reservoir.
@@ -177,6 +178,15 @@ concerns = [
             # "does not expect him to survive beyond the spring" (the "not" is a PSEUDO cue)
             r"|\b(?:expect\w*|anticipat\w*|likely|unlikely)\s+(?:(?:him|her|them|the\s+patient|pt)\s+)?to\s+(?:survive|live|make\s+it)\s+(?:beyond|past|until|through|to|more\s+than|much\s+longer)"
             r"|\b(?:survive|live)\s+(?:only\s+)?(?:a\s+few|several|\d+)\s+(?:more\s+)?(?:days|weeks|months)\b"
+            # a span of time left on its own, "Family informed - days to weeks": written so,
+            # it is nearly always a prognosis; not a duration ("pain for days to weeks")
+            r"|(?<!for\s)(?<!lasting\s)(?<!lasts\s)(?<!take\s)(?<!takes\s)(?<!taking\s)(?<!past\s)(?<!last\s)"
+            r"\b(?:hours|days|weeks)\s+(?:to|or)\s+(?:days|weeks|(?:a\s+few\s+)?months)\b"
+            # an outlook judged without a figure, "family aware of poor outlook"
+            r"|(?<!time-)(?<!time\s)\b(?:poor|grim|guarded|dismal|bleak|limited|very\s+short)\s+(?:prognosis|outlook|life\s+expectancy)\b"
+            # an end-stage disease (not renal failure, lived with on dialysis for years)
+            r"|\bend[- ]stage\s+(?!renal\b|kidney\b|ESRD\b)(?:[a-z]+\s+){0,2}?(?:disease|COPD|CHF|heart|cardiac|lung|liver|pulmonary|cancer|malignancy|dementia|ALS|HF|cirrhosis|ESLD|illness)\b"
+            r"|\bESLD\b"
         ),
     },
 ]
@@ -199,20 +209,23 @@ concerns.append(
         ),
     }
 )
-# The letters (any case) each cue's words can start with, and digits where numbers start it.
-FIRST_LETTERS = {
-    "EMPTY_PUMP_CUE": "abcdeflnorz",
-    "MISSED_REFILL_CUE": "aefilmnoprsv",
-    "SITE_INFECTION_CUE": "acefghilmnprtw",
-    "SYSTEMIC_INFECTION_CUE": "bfs",
-    "CNS_INFECTION_CUE": "acemv",
-    "TERMINAL_CUE": "0-9acefghilmnoprstuw",
-    "SURVIVAL_HORIZON_CUE": "aelmsu",
-}
+# The letters (any case) a cue can start with, worked out from its pattern; where a pattern
+# is too open for that (optional quotes and spaces before a number), they are listed here,
+# and every alternative the cue adds must start with one of them.
+FIRST_LETTERS = {"TERMINAL_CUE": "0-9abcdefghilmnoprstuvw"}
+
+
+def first_letters(category: str, body: str) -> str:
+    found = first_chars(body)
+    if found is None:
+        return FIRST_LETTERS[category]
+    return "".join(sorted({c.lower() for c in found if c.isalnum()}))
+
+
 for concern in concerns:
     ahead = NOT_INFECTION if concern["concernFor"].endswith("_INFECTION") else ""
-    first = FIRST_LETTERS[concern["category"]]
-    concern["pattern"] = guarded(concern["pattern"].removeprefix("(?i)"), ahead, first)
+    body = concern["pattern"].removeprefix("(?i)")
+    concern["pattern"] = guarded(body, ahead, first_letters(concern["category"], body))
 
 
 def main(argv: list[str]) -> int:
