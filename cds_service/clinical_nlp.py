@@ -134,6 +134,40 @@ def _signed_items(line: re.Match[str]) -> str:
 SMART_LIST = re.compile(r"\{[A-Za-z][\w ]{0,30}:\d{1,9}::(?:\"([^\"{}]{0,500})\")?\}")
 
 
+# A form's row of options, "Determination: [x] Cleared  [ ] Not cleared  [ ] Deferred": the
+# options left unticked are not what the form says, so a row with a ticked box is read as
+# its ticked options alone ("Determination: Cleared", "Hospice: no"). A lone unticked item of a
+# checklist ("[ ] Trial date - pending") is left as written.
+BOX = r"(?:\[[ xX✓✔]\]|[☐☑☒])"
+OPTION_ROW = re.compile(rf"(?m)^[^\n]*{BOX}[^\n]*{BOX}[^\n]*$")
+OPTION = re.compile(rf"({BOX})([^\n\[☐☑☒]*)")
+# An unresolved SmartLink or SmartText token left in the text, "{Recommendation:14455}": a
+# placeholder, not words (an unchosen SmartList field is SMART_LIST's).
+SMART_TOKEN = re.compile(r"\{[A-Za-z][\w /-]{0,40}:\d{1,9}\}")
+
+
+# A form about another procedure, "Procedure: [x] spinal cord stimulator  [ ] intrathecal
+# pump": its verdict rows are not about the pump, so none of its rows is narrowed to its ticked
+# options (read as written, an unticked "Not cleared" keeps a verdict from reading favorable).
+_UNTICKED_PUMP = re.compile(
+    r"(?:\[ \]|☐)[ \t]*(?:[\w-]+[ \t]+){0,2}?(?:intra-?thecal|pump|ITDD|IDDS|ITP|ITB)\b", re.I
+)
+
+
+def _form_rows(text: str) -> str:
+    if _UNTICKED_PUMP.search(text):
+        return text
+    return OPTION_ROW.sub(_ticked_options, text)
+
+
+def _ticked_options(row: re.Match[str]) -> str:
+    written = row.group(0)
+    boxes = OPTION.findall(written)
+    if not any(box not in ("[ ]", "☐") for box, _ in boxes):
+        return written  # nothing ticked: the row says nothing either way
+    return OPTION.sub(lambda m: "" if m.group(1) in ("[ ]", "☐") else m.group(2), written)
+
+
 # A line that starts a labelled field ("Dx: cellulitis", "Exam: ...", "tx:") is a statement
 # of its own, as a table row is: "no fluctuance" at the end of the exam line must not reach
 # into the diagnosis below it. Not a clock time ("10:30") or a URL.
@@ -148,8 +182,10 @@ def _as_written(text: str) -> str:
     its chosen value, and shorthand signs are read as the words they stand for, so what is
     read is what was written.
     """
-    if "::" in text:
-        text = SMART_LIST.sub(lambda m: m.group(1) or "", text)
+    if "{" in text:
+        text = SMART_TOKEN.sub("", SMART_LIST.sub(lambda m: m.group(1) or "", text))
+    if "[" in text or "☐" in text:
+        text = _form_rows(text)
     if ":" in text:
         text = FIELD_LINE.sub(SEGMENT_BREAK, text)
         # a form's answer at the end of a field, "LRA active: Y", "Hospice (pt): [N]"
@@ -643,8 +679,14 @@ SECTION_HEADER = re.compile(
     # the other headers of an H&P or progress note: each ends a history section
     r"review of systems|ros|pe|vitals?|meds|medications|allergies|all|labs?|imaging|"
     r"studies|results|data|consent|procedure|findings|hospital course|course|disposition|"
-    r"[soap])(?:\s*[:\u2013-]|[ \t]*$)"
+    # text older than the note, carried into it: read as a quoted earlier message is
+    r"(?:previous|prior|old|earlier|last)[ \t]+(?:impression|assessment|a/p|plan|"
+    r"recommendations?|note|evaluation|eval|visit)|"
+    r"cop(?:ied|y)[ \t-]+(?:forward|fwd)|carried[ \t-]+(?:forward|fwd)|"
+    r"legacy[ \t]+(?:note|text|import|record|document)|"
+    r"[soap])(?:[ \t]*\([^()\n]{0,60}\))?(?:\s*[:\u2013-]|[ \t]*$)"
 )
+_EARLIER_HEADERS = ("previous", "prior", "old", "earlier", "last", "cop", "carried", "legacy")
 _FAMILY_HEADERS = ("family", "fam hx", "fhx", "fh")
 _HISTORY_HEADERS = ("past ", "medical history", "surgical history", "pmh", "psh")
 
@@ -653,6 +695,8 @@ def _section_kind(header: str) -> str | None:
     name = header.lower()
     if name.startswith(_FAMILY_HEADERS):
         return "family"
+    if name.startswith(_EARLIER_HEADERS):
+        return "earlier"
     # (a bare "History:" is past history; "History of present illness" is not)
     if name.startswith(_HISTORY_HEADERS) or name == "history":
         return "history"
@@ -728,6 +772,11 @@ def _in_section(mentions: list[Mention], section: str | None) -> list[Mention]:
         return [m if m.category in AGELESS else replace(m, historical=True) for m in mentions]
     if section == "quoted":
         return [replace(m, uncertain=True) for m in mentions]
+    if section == "earlier":
+        # Carried forward from an older note under its own header ("Prior assessment (copied
+        # fwd):"): not asserted today, but not over either; the header's own "prior" would
+        # make it history, so a contraindication in it would vanish, when it may still hold.
+        return [replace(m, uncertain=True, historical=False) for m in mentions]
     return mentions
 
 

@@ -214,6 +214,22 @@ _ONC_TAIL = (
     rf"\s*(?:says|said|thinks|estimates|feels|:|-|–|,)?\s*{_QUOTE}{FIGURE}{_QUOTE}"
     + _ends_clause(r"or\s+less", r"even\b", r"left\b", r"if\b")
 )
+# An estimating verb with the figure right after it, as terse notes write a prognosis: 'per
+# oncology, estimated "a few months at most"', "expects weeks". The figure must end the clause
+# (or be hedged), so "estimated 2 weeks for approval" or "expects 3 months of relief" give
+# none, and an interval, a supply or a recovery estimated is no prognosis.
+_ESTIMATED = (
+    r"(?<!refill\s)(?<!interval\s)(?<!supply\s)(?<!recovery\s)(?<!healing\s)(?<!battery\s)"
+    r"(?<!ERI\s)(?<!delivery\s)(?<!approval\s)(?<!duration\s)(?<!wait\s)"
+    r"\b(?:estimated|estimates|estimating|predicted|predicts|expects|anticipates)\b"
+    r"(?=\s*(?:survival|prognosis|LE|life\s+expectancy)?\s*(?:of|at|to\s+be|as)?\s*[\"'“‘]?\s*"
+    r"(?:~|<|≤|about|approximately|approx|likely|probably|perhaps|maybe|only|at\s+most|less\s+than"
+    r"|under|a\s+month|a\s+few|a\s+couple|\d|one|two|three|four|five|six|weeks|days|months)\b)"
+)
+_ESTIMATED_TAIL = (
+    r"(?:\s+(?:survival|prognosis|LE|life\s+expectancy))?(?:\s+(?:of|at|to\s+be|as))?"
+    rf"\s*{_QUOTE}{FIGURE}{_QUOTE}" + _ends_clause(r"or\s+less", r"left\b")
+)
 # "was given 3-6 months", "his oncologist gave him weeks".
 _GIVEN = (
     r"\b(?:was|were|been|initially|originally|recently|only)\s+given\b"
@@ -418,6 +434,7 @@ def target_patterns() -> dict[str, str]:
         f"{_DEATH_CUE}{_DEATH_LOOK}",
         _CONTINUED,
         _ESTIMATE,
+        _ESTIMATED,
         _ONC,
         _FINAL,
         _PER_ONC,
@@ -724,6 +741,7 @@ _PER_ONC_RE = re.compile(_PER_ONC, re.I)
 _PER = re.compile(r"per\s+", re.I)
 _ONC_FORM = _form(_ONC, _ONC_TAIL)
 _ESTIMATE_FORM = _form(_ESTIMATE, _ESTIMATE_TAIL)
+_ESTIMATED_FORM = _form(_ESTIMATED, _ESTIMATED_TAIL)
 _TO_LIVE_RE = re.compile(_TO_LIVE, re.I)
 _NORMAL_RE = re.compile(_NORMAL, re.I)
 _SURPRISE_RE = re.compile(_SURPRISE + _SURPRISE_TAIL, re.I)
@@ -746,6 +764,7 @@ def statement_months(text: str, start: int) -> float | None:
         (_HAS_FORM, True),
         (_GIVEN_FORM, True),
         (_ESTIMATE_FORM, True),
+        (_ESTIMATED_FORM, True),
         (_ONC_FORM, True),
         (_TALKING_FORM, False),
         (_DEATH_FORM, False),

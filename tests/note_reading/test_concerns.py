@@ -41,7 +41,6 @@ ROOT = Path(__file__).resolve().parents[2]
         ("On vanc for bacteremia.", "SYSTEMIC_INFECTION"),
         ("Pocket swollen, erythematous and tender today.", "SITE_INFECTION"),
         ("Aspirated 8 mL cloudy fluid from the pocket.", "SITE_INFECTION"),
-        ("Oncology now estimates 1-2 months.", "TERMINAL"),
         ('They were told "probably less than 6 months."', "TERMINAL"),
         # a horizon in words beside a prognosis phrase stays a concern (SURVIVAL_HORIZON_CUE)
         ("Dr. Y does not expect him to survive beyond the spring.", "TERMINAL"),
@@ -65,6 +64,11 @@ ROOT = Path(__file__).resolve().parents[2]
         ("family aware of poor outlook", "TERMINAL"),
         ("skilled visit. dx end stage COPD w/ home O2 4L", "TERMINAL"),
         ("End-stage heart failure, not a transplant candidate.", "TERMINAL"),
+        # carried forward from an older note: not asserted today, but a reason to verify
+        (
+            "Prior assessment (copied fwd 11/20): purulent drainage from the pocket.",
+            "SITE_INFECTION",
+        ),
         # a relative who reports calls the patient by what the patient is to them
         ("Daughter reports father missed his refill appt 10/1, now sweaty.", "MISSED_REFILL"),
     ],

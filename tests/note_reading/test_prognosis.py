@@ -197,6 +197,11 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ("Question: prognosis?\nAnswer: f/u in 3 months", None),
         ('Wife said the oncologist told them this week it is "weeks, not months."', 1.0),
         ("It is 3 weeks since the refill.", None),
+        # an estimating verb with the figure right after it
+        ('Per oncology note 05/08, comfort-focused, estimated "a few months at most."', 2.99),
+        ("Oncology now estimates 1-2 months.", 2.0),
+        ("Onc expects 3 months of relief from XRT.", None),
+        ("Insurance approval estimated 2 weeks.", None),
         # not the patient's current prognosis, or no prognosis at all
         ("Her mother's prognosis was 3 months.", None),
         ("Bro w/ pancreatic ca, LE < 3 mo, lives w/ pt.", None),

@@ -258,6 +258,31 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "Prior psych clearance (2022); a new psychological evaluation is required.",
             "unfavorable",
         ),
+        # a form's options row reads as its ticked options
+        (
+            "BH Clearance Form\nDetermination: [x] Cleared  [ ] Cleared w/ conditions  "
+            "[ ] Not cleared  [ ] Deferred\nProcedure: intrathecal pump",
+            "favorable",
+        ),
+        ("Psych outcome: [ ] Favorable  [X] Not favorable  [ ] Deferred", "unfavorable"),
+        # ... but not on a form about another procedure
+        (
+            "Procedure: [x] spinal cord stimulator  [ ] intrathecal pump  [ ] bariatric\n"
+            "Determination: [x] Cleared  [ ] Not cleared  [ ] Deferred",
+            "unfavorable",
+        ),
+        # an unresolved SmartLink token is a placeholder, not words
+        (
+            "Recommend: {Recommendation:14455} proceeding with intrathecal morphine trial.",
+            "favorable",
+        ),
+        # text carried forward from an older note does not count against today's conclusion
+        (
+            "Previous impression (copied fwd, 02/11/2023): NOT a candidate at this time. Defer.\n"
+            "Today 01/22/2025: Recommendation: favorable candidate for IT morphine trial.",
+            "favorable",
+        ),
+        ("Previous impression (copied fwd, 02/11/2023): favorable candidate for IT pump.", None),
     ],
 )
 def test_pinned_case(text: str, expected: str | None) -> None:

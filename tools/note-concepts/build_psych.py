@@ -429,9 +429,10 @@ F2 = (
     # a table cell that is only the verdict ("Favorable")
     r"(?:(?<=\u2029)|(?<=\u2029\s)|(?<=\u2029\s\s)|^)favou?rable\s*(?:[.!|]|$)",
     # "Recommendation: proceed", "Disposition: cleared"
-    r"\b(?:recommendations?|recs?|disposition|determination|conclusion|outcome|opinion|impression|summary|"
-    r"verdict|assessment|results?)\s*[:|\-\u2013]\s*(?:(?:s?he|pt|patient)\s+)?(?:may\s+|can\s+|to\s+|ok(?:ay)?\s+to\s+|"
-    rf"is\s+|recommend\s+)?(?:(?:proceed|go\s+ahead|move\s+forward){NOT_THERAPY}|{CLEARED}|approved)\b{EXT}",
+    r"\b(?:recommendations?|recommend(?:s|ed)?|recs?|disposition|determination|conclusion|outcome|opinion|"
+    r"impression|summary|verdict|assessment|results?)\s*[:|\-\u2013]\s*(?:(?:s?he|pt|patient)\s+)?(?:may\s+|can\s+|"
+    rf"to\s+|ok(?:ay)?\s+to\s+|is\s+|recommend\s+)?(?:(?:proceed(?:ing)?|go\s+ahead|move\s+forward){NOT_THERAPY}|{CLEARED}|"
+    rf"approved)\b{EXT}",
     # "she may proceed (with the trial)"
     rf"\b(?:s?he|pt|patient|they|the\s+patient)\s+(?:may|can|is\s+(?:free|able|ok(?:ay)?|{CLEARED}|fine)\s+to)\s+"
     rf"proceed\b{NOT_THERAPY}{EXT}",
