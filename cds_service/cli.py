@@ -20,8 +20,8 @@ from cds_service.errors import ConfigurationError
 
 EXIT_USAGE, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4
 # The note corpus by round: tuned on (train), earlier held-out sets measured once and tuned on
-# since (dev, dev-r2 to dev-r15: rounds 1 to 15), and the current held-out set
-# (test: round 16).
+# since (dev, dev-r2 to dev-r16: rounds 1 to 16), and the current held-out set
+# (test: round 17).
 CORPUS_SPLITS = (
     "train",
     "dev",
@@ -39,6 +39,7 @@ CORPUS_SPLITS = (
     "dev-r13",
     "dev-r14",
     "dev-r15",
+    "dev-r16",
     "test",
 )
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")
@@ -123,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
         "--corpus",
         type=Path,
         default=Path(__file__).resolve().parent.parent / "tests" / "data" / "notes",
-        help="folder with the train, dev, dev-r2 to dev-r15 and test .jsonl files "
+        help="folder with the train, dev, dev-r2 to dev-r16 and test .jsonl files "
         "(default: the repository's)",
     )
     notes.add_argument(
