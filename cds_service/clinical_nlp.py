@@ -174,6 +174,12 @@ def _ticked_options(row: re.Match[str]) -> str:
 FIELD_LINE = re.compile(r"\n(?=[ \t]*[A-Za-z][A-Za-z0-9 /&()#.'-]{0,30}:(?!//|\d))")
 
 
+# "US: no pocket abscess": a "no" after a colon that goes on to name a finding negates what
+# follows it. ConText's default ": no" rule reads it as an answer looking back ("Fever: no")
+# and prunes the forward "no"; a second space keeps that rule from matching here.
+COLON_NO_FINDING = re.compile(r"(?i)(?<=:)[ \t]+(?=no[ \t]+[a-z])")
+
+
 def _as_written(text: str) -> str:
     """SmartList fields, flowsheet fields, dictated punctuation and exam shorthand as a
     typed note has them.
@@ -187,6 +193,7 @@ def _as_written(text: str) -> str:
     if "[" in text or "☐" in text:
         text = _form_rows(text)
     if ":" in text:
+        text = COLON_NO_FINDING.sub("  ", text)
         text = FIELD_LINE.sub(SEGMENT_BREAK, text)
         # a form's answer at the end of a field, "LRA active: Y", "Hospice (pt): [N]"
         text = YES_NO.sub(lambda m: ": yes" if "Y" in (m.group(1), m.group(2)) else ": no", text)

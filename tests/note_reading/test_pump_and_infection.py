@@ -269,6 +269,10 @@ def test_active_infections_are_asserted_with_their_site(text: str, category: str
         "O: T 38.2, no meningismus, pocket erythematous with purulent drainage.",
         "Lungs clear, no murmur, lumbar incision with pus.",
         "Pt denies fever, reports pus draining from the incision.",
+        # a pair of signs does not start at a denied sign and carry its "no" onto the next
+        "Pt has no erythema, pocket with purulent drainage.",
+        "Exam: no erythema, pocket with purulent drainage",
+        "No redness, but swelling with drainage at the pocket.",
     ],
 )
 def test_a_negation_does_not_cross_into_the_next_clause(text: str) -> None:
@@ -292,6 +296,9 @@ def test_a_negation_does_not_cross_into_the_next_pump_clause(text: str) -> None:
     [
         "Incision c/d/i. No s/s inf.",
         "Pocket: no erythema, no drainage, no fluctuance.",
+        # "X: no <finding>" negates forward, as "no <finding>" does
+        "US: no pocket abscess.",
+        "Pocket: no erythema or drainage.",
         "Preop: no active infection. UA neg.",
         "No fever, chills, pocket erythema or purulent drainage.",
         "Cefazolin 2 g IV ppx pre-incision; vanc powder in pocket.",

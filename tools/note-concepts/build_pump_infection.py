@@ -692,6 +692,7 @@ SITE_NAMED = rx(
         r"|\b(?:pump\s)?(?:pocket|incision|catheter|device|pump)\s(?:(?:is|was|as|the)\s)?(?:suspected\s|likely\s|presumed\s|probable\s)?source\b",
     ),
 )
+NOT_DENIED = r"(?<!\bno\s)(?<!\bnot\s)(?<!without\s)(?<!w/o\s)(?<!denies\s)(?<!negative\sfor\s)"
 PUS = rx(
     first=words(
         r"purulen\w*|seropurulent|pus|suppurat\w*|pyogenic|cloudy|thick|yellow\w*|green\w*|turbid|creamy|foul\w*|malodorous|opaque|milky|draining|sinus|erythema\w*|red\w*|warm\w*|indurat\w*|swollen|swelling|drainage|fluctuan\w*|fluct"
@@ -701,10 +702,12 @@ PUS = rx(
         r"(?<!non-)(?<!non\s)\b(?:purulen(?:t|ce)|seropurulent|pus|suppurat\w*|pyogenic)\b(?!\s(?:sputum|rhinorrhea|nasal|cough|conjunctivitis))",
         r"|\b(?:cloudy|thick|yellow(?:ish)?|green(?:ish)?|turbid|creamy|foul(?:[- ]smelling)?|malodorous|opaque|milky)\s(?:[a-z-]{1,15}\s)?(?:drainage|discharge|d/c\b|exudate)",
         r"|\bdraining\s(?:sinus|tract|wound|incision|pocket)|\bsinus\stract\b",
-        r"|(?<!for\s)\b(?:erythema(?:tous)?|red(?:ness)?|warm(?:th)?|indurat\w*|swollen|swelling)\b",
+        # a pair of signs starts at a sign that is not itself denied: in "no erythema, pocket with
+        # purulent drainage" the pair would carry the "no" onto the drainage
+        rf"|(?<!for\s){NOT_DENIED}\b(?:erythema(?:tous)?|red(?:ness)?|warm(?:th)?|indurat\w*|swollen|swelling)\b",
         gap(70),
         r"\b(?:fluctuan\w*|fluct\b|drainage|draining|oozing|d/c\b(?!['\u2019]d|\s(?:home|to|on|from|planning|summary|today|tomorrow|abx|antibiotics|vanc\w*|meds|sutures?|staples)))",
-        r"|(?<!for\s)\b(?:drainage|draining|fluctuan\w*|fluct\b)",
+        rf"|(?<!for\s){NOT_DENIED}\b(?:drainage|draining|fluctuan\w*|fluct\b)",
         gap(40),
         r"\b(?:erythema(?:tous)?|redness|warmth|cellulitis|fever|febrile)\b",
     ),
