@@ -77,9 +77,12 @@ SHORT_TEXT_CHARS = 300
 # ("Dr.", "est.", "approx.", "e.g.", "vs.") and not between a question and a one-word
 # answer that ends it ("Enrolled in hospice? No." is one statement; "Infected? No - ..."
 # goes on, and is split as before).
+_NOT_AN_END_ABBREVIATIONS = (
+    *("Dr.", "dr.", "Mr.", "Mrs.", "Ms.", "mr.", "mrs.", "ms."),
+    *("est.", "Est.", "approx.", "Approx.", "e.g.", "i.e.", "vs."),
+)
 _NOT_AN_END = "".join(
-    rf"(?<!\b{re.escape(abbreviation)})"
-    for abbreviation in ("Dr.", "dr.", "est.", "Est.", "approx.", "Approx.", "e.g.", "i.e.", "vs.")
+    rf"(?<!\b{re.escape(abbreviation)})" for abbreviation in _NOT_AN_END_ABBREVIATIONS
 )
 # An initial before a lower-case word is an organism's genus ("E. faecalis", "S. aureus"),
 # not a sentence end.

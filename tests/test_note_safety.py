@@ -172,6 +172,10 @@ def test_abbreviations_do_not_end_sentences() -> None:
         "Seen by Dr. Fry.",
         "LE est. 3 months.",
     ]
+    assert SENTENCE_END.split("Told Mrs. Dang she has weeks. Next.") == [
+        "Told Mrs. Dang she has weeks.",
+        "Next.",
+    ]
     assert len(SENTENCE_END.split("Infected? No - resolved. Next.")) == 3
 
 

@@ -69,6 +69,8 @@ ROOT = Path(__file__).resolve().parents[2]
             "Prior assessment (copied fwd 11/20): purulent drainage from the pocket.",
             "SITE_INFECTION",
         ),
+        # "a month" straight after a quote mark is a span of time left, as "less than a month"
+        ('Son says the surgeon told them "a month, maybe."', "TERMINAL"),
         # a relative who reports calls the patient by what the patient is to them
         ("Daughter reports father missed his refill appt 10/1, now sweaty.", "MISSED_REFILL"),
     ],

@@ -208,6 +208,9 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ("Was told in 2018 she had 6 months to live; NED since.", None),
         ("He outlived his original 6-month prognosis by 4 years.", None),
         ("Initially given 3 months at diagnosis in 2020, now in remission.", None),
+        # the patient and a relative told together: both listen, the prognosis is the patient's
+        ("Told him and his wife he likely has about 3 months left.", 3.0),
+        ('Told her and her son that time is short, "a month, maybe two."', 1.0),
         ("Prognosis discussed, f/u in 3 months.", None),
         ("Prognosis for return to work in 6 weeks is good.", None),
         ("Implant requires a life expectancy of more than 12 months.", None),

@@ -255,6 +255,15 @@ def test_pump_non_events_are_not_flagged(text: str) -> None:
             "<table><tr><td>BCx</td><td>S. aureus 2/2</td></tr></table><p>On nafcillin.</p>",
             "SYSTEMIC_INFECTION",
         ),
+        # sepsis is a clinical diagnosis: negative blood cultures do not rule it out
+        (
+            "Admitted to the ICU with sepsis secondary to RLL pneumonia, blood cultures "
+            "negative, lactate 4.1.",
+            "SYSTEMIC_INFECTION",
+        ),
+        # every bottle growing the organism; a decimal does not end the culture's clause
+        ("2/2 bottles GPC in clusters; vanc started.", "SYSTEMIC_INFECTION"),
+        ("Blood cultures drawn at T 38.9 grew MRSA.", "SYSTEMIC_INFECTION"),
     ],
 )
 def test_active_infections_are_asserted_with_their_site(text: str, category: str) -> None:
@@ -310,6 +319,8 @@ def test_a_negation_does_not_cross_into_the_next_pump_clause(text: str) -> None:
         "Presumed meningitis on admission - LP: CSF WBC 3, culture no growth.",
         "Seroma, infection ruled out.",
         "Blood cultures: 1 of 4 bottles CoNS, felt to be a contaminant.",
+        "1/2 bottles S. epidermidis, likely contaminant; repeat cultures no growth.",
+        "Sepsis ruled out, cultures negative, abx stopped.",
         "Hx pocket infection 2021 - treated, resolved.",
         "Pocket infection (MRSA) s/p explant 3/2024, completed 6 weeks IV vancomycin.",
         "s/p abx course for pocket infx, completed 1/5; healed.",

@@ -36,7 +36,7 @@ SIGN_GAP = r"(?:(?!\b(?:for|or|nor|no|not|without|w/o|denies|negative)\b)[^.;\n]
 TIME_LEFT = (
     r"(?:[\"'\u201c]?\s*(?:(?:probably|possibly|likely|maybe|perhaps|about|approximately|approx\.?|roughly|only|"
     r"at\s+most|less\s+than|under|fewer\s+than|<|~|\u2264)\s*){0,3}"
-    r"(?:[1-6]|one|two|three|four|five|six|a\s+few|a\s+couple\s+of|several|some|(?:(?<=than\s)|(?<=under\s)|(?<=maybe\s)|(?<=about\s)|(?<=only\s)|(?<=perhaps\s))a(?=\s+(?:month|week)\b))"
+    r"(?:[1-6]|one|two|three|four|five|six|a\s+few|a\s+couple\s+of|several|some|(?:(?<=than\s)|(?<=under\s)|(?<=maybe\s)|(?<=about\s)|(?<=only\s)|(?<=perhaps\s)|(?<=[\"'\u201c]))a(?=\s+(?:month|week)\b))"
     r"(?:\s*(?:-|\u2013|to|or)\s*(?:[1-6]|two|three|four|five|six))?\s*(?:months?|mos?|weeks?|wks?|days?)\b"
     # a span in words: "hours to days", "days to weeks", "weeks to months"
     r"|\b(?:hours|days|weeks)\s+(?:to|or)\s+(?:days|weeks|(?:a\s+few\s+)?months)\b)"

@@ -743,20 +743,34 @@ SYSTEMIC_NAMED = rx(
     ),
     guard=COLON_NO + GUARD,
     *(
-        r"\b(?:bacter(?:a)?emi(?:a|c)|septic(?:a)?emia|sepsis|urosepsis|septic(?!\s(?:tank|work-?up))|fungemia|candidemia|endocarditis|pneumonia|pyelonephritis|cholangitis|osteomyelitis|(?:spondylo)?discitis|empyema|necrotizing\sfasciitis|toxic\sshock|bloodstream\sinfection|CLABSI)\b",
+        r"\b(?:bacter(?:a)?emi(?:a|c)|septic(?:a)?emia|fungemia|candidemia|endocarditis|pneumonia|pyelonephritis|cholangitis|osteomyelitis|(?:spondylo)?discitis|empyema|necrotizing\sfasciitis|toxic\sshock|bloodstream\sinfection|CLABSI)\b",
         r"(?!\s(?:screen\w*|work-?up|protocol|bundle|alert|risk|precautions|criteria|vaccin\w*|shot|immuni\w*))",
         r"|\bUTIs?\b(?!\s(?:symptoms|sx|prevention|ppx|prophylaxis|risk))",
         r"|\bactive\sinfections?\b",
         r"|(?:(?<=shows\s)|(?<=showing\s)|(?<=with\s)|(?<=has\s)|(?<=had\s)|(?<=developed\s)|(?<=early\s)|(?<=obvious\s)|(?<=clear\s)|(?<=frank\s)|(?<=definite\s))(?:signs?|evidence)\sof\s(?:an?\s)?(?:infection|infx)",
     ),
 )
+# Sepsis is a clinical diagnosis: negative blood cultures do not rule it out ("sepsis from
+# pneumonia, blood cultures negative, on ceftriaxone"), so its guard leaves out CX_NEG.
+NOT_INFECTION_BUT_CULTURES = NOT_INFECTION.replace(rf"|\b{CX_NEG}", "")
+SEPSIS_NAMED = rx(
+    first=words(r"sepsis|urosepsis|septic\w*"),
+    guard=COLON_NO + NOT_PREVENTED + NOT_PAST + NOT_INFECTION_BUT_CULTURES + REMOTE_YEAR,
+    *(
+        r"\b(?:sepsis|urosepsis|septic(?!\s(?:tank|work-?up)))\b",
+        r"(?!\s(?:screen\w*|work-?up|protocol|bundle|alert|risk|precautions|criteria))",
+    ),
+)
 BLOOD_CULTURE = rx(
-    first=words(r"blood|BCx|hemocultures?", start=True, also=rf"\b{ORG}"),
+    first=words(r"blood|BCx|hemocultures?|\d/\d", start=True, also=rf"\b{ORG}"),
     guard=COLON_NO + GUARD,
     *(
         r"\b(?:blood\s(?:cultures?|cx)|BCx|hemocultures?|blood\sx\s?\d|blood\sbottles?)\b",
-        rf"[^.;]{{0,40}}?(?:{ORG}|\bpositive\b|\bpos\b|\bgrew\b|\bgrowing\b|\bgrowth\sof\b|(?<![\d/])\b[1-9]\s?/\s?[1-9]\b|\b[1-9]\sof\s[1-9]\b)",
+        # (a decimal, "fever 38.9", does not end the gap)
+        rf"(?:[^.;]|(?<=\d)\.(?=\d)){{0,40}}?(?:{ORG}|\bpositive\b|\bpos\b|\bgrew\b|\bgrowing\b|\bgrowth\sof\b|(?<![\d/])\b[1-9]\s?/\s?[1-9]\b|\b[1-9]\sof\s[1-9]\b)",
         rf"|{ORG}[^.;\d]{{0,15}}?(?<![\d/])[1-9]\s?/\s?[1-9]\b(?:\s(?:bottles|sets))?",
+        # "2/2 bottles GPC in clusters" (one bottle of a skin organism may be a contaminant)
+        rf"|(?<![\d/])[2-9]\s?/\s?[2-9]\s(?:bottles|sets)\s(?:(?:grew|growing|with|positive|pos|\+|for)\s){{0,2}}{ORG}",
         rf"|{CELL}\s{{0,4}}[1-9]\s?/\s?[1-9]\s(?:bottles\s|sets\s)?(?:positive|pos\b|\+)",
     ),
 )
@@ -824,7 +838,7 @@ infection = {
         {
             "category": "SYSTEMIC_INFECTION",
             "literals": ["septic shock", "positive blood cultures", "active systemic infection"],
-            "pattern": one(SYSTEMIC_NAMED, BLOOD_CULTURE, GENERIC),
+            "pattern": one(SYSTEMIC_NAMED, SEPSIS_NAMED, BLOOD_CULTURE, GENERIC),
         },
         {
             "category": "CNS_INFECTION",
