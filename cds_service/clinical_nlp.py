@@ -97,8 +97,11 @@ SENTENCE_END = re.compile(
 FIELD = re.compile(r"(?m)^([ \t]*)([A-Za-z][A-Za-z0-9_./()# -]{0,40}?)[ \t]*=[ \t]*(?!=)")
 YES_NO = re.compile(r"(?m):[ \t]*(?:([YN])|\[([YN])\])[ \t]*$")
 # Dictated punctuation ("... the wound is packed period"), read only in a note that is
-# plainly dictated (it says "comma" twice): elsewhere "period" is a word ("trial period").
-DICTATED = re.compile(r"\bcomma\b.*?\bcomma\b", re.I | re.S)
+# plainly dictated (it says "comma" twice, or spoken punctuation three times): elsewhere
+# "period" is a word ("trial period"), and a note rarely has three of them.
+DICTATED = re.compile(
+    r"\bcomma\b.*?\bcomma\b|(?:\b(?:comma|period|full stop)\b.*?){3}", re.I | re.S
+)
 SPOKEN = re.compile(
     r"[ \t]+(?:(?P<stop>period|full stop)(?:[ \t]+new paragraph)?|(?P<comma>comma)|"
     r"(?P<semi>semicolon))\b|(?m:^(?P<head>[ \t]*\w+(?:[ \t]\w+)?)[ \t]+colon\b)",

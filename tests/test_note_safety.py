@@ -210,3 +210,24 @@ def test_a_note_the_reader_cannot_read_is_never_met_and_the_card_names_it(
     assert "criteria-met" not in topics
     details = " ".join(c.get("detail", "") for c in cards)
     assert why in details and "DocumentReference/" in details, details[:2000]
+
+
+@pytest.mark.parametrize(
+    ("dictated", "written"),
+    [
+        # three spoken stops, one comma: plainly dictated
+        (
+            "residual 4.8 cc period refilled comma no issues period next refill in three "
+            "months period",
+            "residual 4.8 cc. refilled, no issues. next refill in three months.",
+        ),
+        # "period" once or twice is a word ("trial period"), not punctuation
+        ("Trial period was 3 days. Washout period 1 week.", None),
+    ],
+)
+def test_spoken_punctuation_is_read_only_in_a_dictated_note(
+    dictated: str, written: str | None
+) -> None:
+    from cds_service.clinical_nlp import _as_written
+
+    assert _as_written(dictated) == (written or dictated)

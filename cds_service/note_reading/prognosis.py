@@ -348,6 +348,7 @@ _ANSWER = re.compile(
 _HOSPICE_WORD = (
     r"(?:care|services?|referrals?|enrollment|enrolment|evaluation|eval|consult(?:ation)?|status"
     r"|eligibility|benefit|team|option|information|info|was|is|has|been|were|offered|discussed"
+    r"|discussions?|conversations?|talks?"
     r"|recommended|suggested|raised|introduced|reviewed|mentioned|again|today|previously|but"
     r"|and|pt|patient|she|he|they|family|the|at|this|time|completed|done|per|by|her|his|to"
     r"|currently|initially|question)"
@@ -374,6 +375,9 @@ _LATER = (
     r"|when\s+(?:the\s+time\s+comes|appropriate|needed|ready)|later\s+on|eventually"
     r"|as\s+an?\s+(?:future\s+)?option|something\s+to\s+consider|for\s+the\s+future"
     r"|declined|declines|refused|not\s+(?:interested|ready|wanting)|does(?:n't|\s+not)\s+want"
+    # "not eligible at this time" (not "not eligible for more chemotherapy": a reason for it)
+    r"|(?:not\s+(?:eligible|appropriate|a\s+candidate)|ineligible)(?!\s+for\s+(?!hospice\b))"
+    r"|does(?:n't|\s+not)\s+(?:yet\s+)?(?:qualify|meet)"
     r"|" + _WANTS_TREATMENT + r")"
 )
 # Up to 80 characters of the sentence, not over a figure or a prognosis (left to PROGNOSIS).
@@ -384,7 +388,8 @@ _RAISED = (
 )
 _HOSPICE_NOT_CURRENT = (
     # "Hospice - offered, pt declined", "Hospice referral declined", "hospice: revoked 3/2024"
-    rf"\bhospice(?:[\s:,\-–—()|]+{_HOSPICE_WORD}\b){{0,6}}[\s:,\-–—()|]+{_NOT_NOW}"
+    rf"\bhospice(?:\s*\([A-Za-z][^()\n\d]{{0,30}}\))?(?:[\s:,\-–—()|]+{_HOSPICE_WORD}\b){{0,6}}"
+    rf"[\s:,\-–—()|]+{_NOT_NOW}"
     # "revoked hospice", "discharged from hospice", "previously on hospice", "declined hospice"
     r"|\b(?:revoked|revokes|revoking|rescinded|withdrew\s+from|withdrawn\s+from"
     r"|dis-?enrolled\s+from|discharged\s+from|graduated\s+from|came\s+off|taken\s+off"
@@ -405,8 +410,9 @@ _HOSPICE_NOT_CURRENT = (
     # ... and declined in the next clause or sentence: "Hospice was discussed; she declined
     # hospice", "We talked about hospice. You decided you do not want hospice right now."
     rf"|\b(?:hospice\s+(?:was\s+|has\s+been\s+)?{_RAISED}|{_RAISED}\s+(?:the\s+)?hospice)\b"
-    r"(?=[^\n]{0,100}?\b(?:declined|declines|refused|refuses|do(?:es)?(?:n't|\s+not)\s+want"
-    r"|not\s+interested\s+in)\s+(?:\w+\s+){0,2}?hospice\b)"
+    r"(?=[^\n]{0,100}?\b(?:(?:declined|declines|refused|refuses|do(?:es)?(?:n't|\s+not)\s+want"
+    r"|not\s+interested\s+in)\s+(?:\w+\s+){0,2}?hospice\b"
+    r"|hospice\s+(?:was\s+|has\s+been\s+)?(?:declined|refused|deferred|not\s+wanted)\b))"
     # someone else's: "hospice for her husband", "roommate ... started hospice" (a relative
     # named before is ConText's FAMILY)
     r"|\bhospice\s+(?:\w+\s+){0,3}?for\s+(?:her|his|their|pt's|patient's)\s+(?:husband|wife"
@@ -414,7 +420,7 @@ _HOSPICE_NOT_CURRENT = (
     r"|\b(?:roommate|room-mate|neighbou?r|friend|co-?worker|colleague|bro|sis|cousin)\b"
     r"(?:(?!\d|prognos|\bpt\b|patient|\bs?he\b|\bher\b|\bhis\b)[^.;\n]){0,40}?\bhospice\b"
     # "s/p hospice d/c", "hospice discharge"; "would not be appropriate for hospice"
-    r"|\b(?:s/p\s+)?hospice\s+(?:d/c|dc|disch(?:arge|arged)?)\b"
+    r"|\b(?:s/p\s+)?hospice\s+(?:live\s+)?(?:d/c|dc|disch(?:arge|arged)?)\b"
     r"|\b(?:would\s+not|wouldn't|is\s+not|isn't|not)\s+(?:be\s+)?(?:appropriate|eligible|indicated"
     r"|a\s+candidate)\s+for\s+hospice\b"
 )

@@ -9,6 +9,11 @@ corrected (one edit turns a short word into too many real ones), and never a rea
 ``note-spelling.json`` lists, beside the concept words, every dictionary word one edit
 from one of them ("septic" stays "septic", "sceptic" stays "sceptic"), built by
 ``tools/note-concepts/build_spelling.py`` from a word list.
+
+Speech recognition also splits a long word in two ("contra indication", "intra theocal",
+"hydro morphone"): two words written with one space or hyphen between them that join into a
+concept word (or one edit from exactly one) are read as that word. Each part has at least
+MIN_PART letters, so a short word before a concept word ("a sepsis") is never joined to it.
 """
 
 from __future__ import annotations
@@ -18,7 +23,12 @@ import string
 from collections.abc import Iterable, Iterator
 
 MIN_LENGTH = 6
+MIN_PART = 3
 WORD = re.compile(rf"\b[A-Za-z]{{{MIN_LENGTH},}}\b")
+# Two words that may be one split in two. The second is a lookahead, so every neighbouring
+# pair is tried ("psychological contra indication": "contra indication" after a pair that
+# does not join).
+SPLIT_PAIR = re.compile(rf"\b([A-Za-z]{{{MIN_PART},}})[ -](?=([A-Za-z]{{{MIN_PART},}})\b)")
 
 
 def one_edit(word: str) -> Iterator[str]:
@@ -50,6 +60,11 @@ class Speller:
                     found.setdefault(variant, set()).add(word)
         # A misspelling one edit from two concept words is not read as either.
         self._meant = {v: next(iter(w)) for v, w in found.items() if len(w) == 1}
+        self._concept_words = frozenset(concept_words)
+        # A split word keeps one half as written: the first is the start of a concept word,
+        # or the second its end (a cheap test before the two are joined and looked up).
+        self._heads = frozenset(w[:i] for w in concept_words for i in range(MIN_PART, len(w)))
+        self._tails = frozenset(w[i:] for w in concept_words for i in range(1, len(w) - 2))
 
     def meant(self, word: str) -> str | None:
         """The concept word ``word`` misspells, in its case (lower, Title or UPPER), or None."""
@@ -60,6 +75,28 @@ class Speller:
             return correct.upper()
         return correct.capitalize() if word[0].isupper() else correct
 
+    def joined(self, first: str, second: str) -> str | None:
+        """The concept word two words split it into, in the first's case, or None."""
+        if first.lower() not in self._heads and second.lower() not in self._tails:
+            return None
+        together = first + second.lower()
+        if together.lower() in self._concept_words:
+            return together
+        return self.meant(together)
+
     def correct(self, text: str) -> str:
         """``text`` with each misspelled concept word replaced by the word it stands for."""
-        return WORD.sub(lambda m: self.meant(m.group()) or m.group(), text)
+        return WORD.sub(lambda m: self.meant(m.group()) or m.group(), self._rejoined(text))
+
+    def _rejoined(self, text: str) -> str:
+        """``text`` with each concept word split in two written as one word."""
+        pieces: list[str] = []
+        done = 0
+        for pair in SPLIT_PAIR.finditer(text):
+            if pair.start() < done:
+                continue  # its first word was the second half of a word just joined
+            word = self.joined(pair.group(1), pair.group(2))
+            if word is not None:
+                pieces += [text[done : pair.start()], word]
+                done = pair.end() + len(pair.group(2))
+        return "".join(pieces) + text[done:] if pieces else text

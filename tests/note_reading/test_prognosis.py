@@ -257,6 +257,14 @@ def test_prognosis_months(text: str, expected: object) -> None:
         ("Hospice was discussed; she is enrolling in hospice this week.", True),
         ("Roommate at the nursing home recently started hospice.", False),
         ("Pt asking about hospice for her husband.", False),
+        # round 17: raised and then declined, deferred, not eligible; a live discharge
+        ("Discussed hospice for his end-stage COPD. Hospice declined.", False),
+        ("Hospice discussion deferred to PCP.", False),
+        ("We discussed hospice with her and her son and she is not eligible at this time.", False),
+        ("We discussed hospice with her; she is not eligible for further chemotherapy.", True),
+        ("Hospice (Bayview) discharged pt 4/30: no longer meets criteria.", False),
+        ("Hospice (Bayview) admitted pt 4/30.", True),
+        ("SW note - hospice live discharge.", False),
     ],
 )
 def test_hospice_status(text: str, terminal: bool) -> None:

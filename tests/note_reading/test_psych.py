@@ -283,6 +283,18 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "favorable",
         ),
         ("Previous impression (copied fwd, 02/11/2023): favorable candidate for IT pump.", None),
+        # round 17: a verdict after "eval back", quoted or not; the last visit's deferral is
+        # history when today's visit clears him
+        ('A/P: psych eval back (Dr. Lind 5/1): "Cleared." Schedule IT trial.', "favorable"),
+        ("Psych eval came back - cleared.", "favorable"),
+        ("Psych eval back: cleared for SCS only.", None),
+        ("Psych eval came back - cleared once sober.", None),
+        (
+            "Last BHC visit (11/20) deferred d/t daily etoh. Now 4 mo sober.\n"
+            "Cleared from psych standpoint for intrathecal pump trial.",
+            "favorable",
+        ),
+        ("Last BHC visit (11/20) deferred d/t daily etoh.", None),
     ],
 )
 def test_pinned_case(text: str, expected: str | None) -> None:

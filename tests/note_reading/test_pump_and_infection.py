@@ -126,6 +126,10 @@ def test_dev_sensitivity_and_specificity(concept: str) -> None:
         "Critical low reservoir alarm active.",
         "Low reservoir alarm beeping since Sunday.",
         "Pt called: the alarm has been going off since Monday.",
+        # a year told before another clause does not reach the event; an alarm log reviewed
+        "Implanted in 2021 when she moved here; pump ran empty today.",
+        "Reviewed pump alarm log: LRA sounding since Sunday.",
+        "Explained alarm; pump beeping at home since Tuesday.",
         "LRA sounding in clinic.",
         "<ul><li><b>Alarm:</b> low reservoir (active)</li></ul>",
         "Pump alarm sounded overnight.",
@@ -218,6 +222,14 @@ def test_missed_and_late_refills_are_flagged(text: str) -> None:
         "During education the demonstration pump was set to sound the low reservoir alarm.",
         "Your pump beeps when it gets low; we will always refill you before that date.",
         "Last year your pump ran empty once when you were traveling.",
+        # round 17: the year of an event told before it; an alarm taught or configured; a
+        # dictated note that speaks its full stops ("period") but only one comma
+        "She had one episode in 2019 where the pump ran empty; refills on time since then.",
+        "Reviewed pump alarm with pt (played the sample tone).",
+        "Residual 2.2 mL as expected. The low reservoir alarm is set for July 14th.",
+        "patient had one episode in 2019 where the pump ran empty comma since then all of her "
+        "refills have been on time period residual 4.8 cc period next refill in three "
+        "months period",
     ],
 )
 def test_pump_non_events_are_not_flagged(text: str) -> None:
@@ -321,6 +333,8 @@ def test_a_negation_does_not_cross_into_the_next_pump_clause(text: str) -> None:
         "Blood cultures: 1 of 4 bottles CoNS, felt to be a contaminant.",
         "1/2 bottles S. epidermidis, likely contaminant; repeat cultures no growth.",
         "Sepsis ruled out, cultures negative, abx stopped.",
+        # the event a relative clause says resolved, across its comma
+        "She had a pocket infection in twenty nineteen requiring explant, which resolved fully.",
         "Hx pocket infection 2021 - treated, resolved.",
         "Pocket infection (MRSA) s/p explant 3/2024, completed 6 weeks IV vancomycin.",
         "s/p abx course for pocket infx, completed 1/5; healed.",

@@ -61,6 +61,34 @@ def test_a_misspelled_contraindication_is_read(text: str, category: str) -> None
     assert summary.has(category) or summary.unsure(category), summary
 
 
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        # speech recognition splits a long word in two, sometimes misspelling a half
+        (
+            "no psychological contra indication to proceeding",
+            "no psychological contraindication to proceeding",
+        ),
+        ("intra theocal trial, hydro morphone 0.1 mg", "intrathecal trial, hydromorphone 0.1 mg"),
+        ("Intra-thecal pump", "Intrathecal pump"),
+        ("contra indication, contra indication", "contraindication, contraindication"),
+        # a half shorter than MIN_PART is never joined ("a sepsis" is not "asepsis")
+        ("a sepsis workup", "a sepsis workup"),
+        ("the infection", "the infection"),
+        ("long term pain relief", "long term pain relief"),
+    ],
+)
+def test_a_concept_word_split_in_two_reads_as_one(written: str, meant: str) -> None:
+    assert SPELLER.correct(written) == meant
+
+
+def test_a_split_favorable_conclusion_is_read() -> None:
+    from cds_service.clinical_nlp import candidacy
+
+    text = "Assessment: there is no psychological contra indication to proceeding with the trial."
+    assert candidacy(READER.summarize(text)) == "favorable"
+
+
 def test_a_misspelled_negated_finding_stays_negated() -> None:
     summary = READER.summarize("No pocket abcess on ultrasound.")
     assert not summary.has("SITE_INFECTION") and not summary.unsure("SITE_INFECTION")

@@ -52,6 +52,13 @@ NOT_AFTER_DEVICE = "".join(
         "glucose", "CGM", r"insulin\spump", r"feeding\spump", r"IV\spump", r"PCA\spump", "alarm",
     )
 )  # fmt: skip
+# The alarm taught, not heard: "Reviewed pump alarm with pt (played a sample tone)".
+NOT_TAUGHT = "".join(
+    rf"(?<!{verb}\s{the}{pump})"
+    for verb in ("reviewed", "taught", "demonstrated", "explained")
+    for the in ("", r"the\s")
+    for pump in ("", r"pump\s")
+)
 # Shared guards: not right after ": no" (ConText's ": no" rule looks backward), not before a
 # negative answer or a ruling-out, not in a sentence dated to a past year, not after past/prior.
 PAST = r"(?<!past\s)(?<!prior\s)(?<!previous\s)(?<!remote\s)(?<!old\s)(?<!resolved\s)"
@@ -97,9 +104,11 @@ concerns = [
             r"(?<!clean\sand\s)(?<!clean,\s)(?<!clean/)(?<!c/)(?<!clean\s&\s)\b(?:empty|emptied|depleted|dry)\b(?!\s+(?:mouth|skin|eyes?|cough|stomach|bladder|weight|needle|heaves|dressing|powder|inhaler|erase|ice|socket|and\s+intact)|[- ](?:powder|erase))"
             rf"|{NOT_FUTURE}\b(?:ran|run|runs|running)\s+(?:out|dry|low|empty)\b(?!\s+of\b(?!\s+(?:(?:her|his|the|their)\s+)?(?:IT\b|intrathecal|pump|reservoir|baclofen|morphine|hydromorphone|dilaudid|ziconotide|prialt|bupivacaine|drug|medication)))"
             r"|\bout\s+of\s+(?:drug|medication|meds?|baclofen|morphine|hydromorphone|dilaudid|ziconotide|prialt|bupivacaine)\b"
-            rf"|{NOT_AFTER_DEVICE}\b(?:alarm(?:s|ed|ing)?|beep(?:s|ed|ing)?|chirp(?:s|ed|ing)?|LRAs?)\b"
+            rf"|{NOT_AFTER_DEVICE}{NOT_TAUGHT}\b(?:alarm(?:s|ed|ing)?|beep(?:s|ed|ing)?|chirp(?:s|ed|ing)?|LRAs?)\b"
             rf"(?![^.\n]{{0,100}}\b{OTHER_DEVICE}\b)"
-            r"(?!\s*(?:dates?|days?|intervals?|set\b|setting|settings|thresholds?|levels?|limits?|volumes?|programmed|program\b|reset|:\s*\d|\(?\d|on\s+\d|at\s+\d|tones?|sounds?\s+like|teaching|education|instructions?|reviewed|explained|demonstrat\w*|expected|projected|scheduled|due|tests?\b|checks?\b|will|would|should|may|might|can|could))"
+            r"(?!\s*(?:dates?|days?|intervals?|set\b|setting|settings|thresholds?|levels?|limits?|volumes?|programmed|program\b|reset|:\s*\d|\(?\d|on\s+\d|at\s+\d|tones?|sounds?\s+like|teaching|education|instructions?|reviewed|explained|demonstrat\w*|expected|projected|scheduled|due|tests?\b|checks?\b|will|would|should|may|might|can|could"
+            # an alarm configured for a date: "the low reservoir alarm is set for July 14th"
+            r"|(?:is|was|has\s+been)\s+(?:set|programmed|projected|expected|scheduled|due)\b))"
             r"|\bzero\s+(?:ml|mls|cc|volume|residual|drug|returned|aspirated)\b"
             r"|\bnothing\s+(?:was\s+|could\s+be\s+)?(?:aspirated|returned|back|withdrawn|recovered|obtained)\b"
             r"|\bno\s+(?:drug|fluid|medication|volume|return)\s+(?:was\s+)?(?:returned|aspirated|withdrawn|recovered|obtained|on\s+aspiration)\b)"

@@ -420,7 +420,9 @@ F2 = (
     rf"\b{PSYPH_EVAL}(?:\s+(?:for|re:?)\s+(?:the\s+|her\s+|his\s+)?(?:[\w-]+\s+){{0,2}}?{ITW}\w*)?"
     rf"\s+(?:has\s+|was\s+|is\s+)?(?:returned|came\s+back|back|received|rec'?d|reviewed|completed?)"
     rf"(?:\s+(?:from|by|with)\s+(?:{TITLE})?[\w'-]+(?:\s+[\w'-]+)?)?(?:\s*\([^()\n]{{0,40}}\))?\s*[,:|\-\u2013]\s*"
-    r"favou?rable\b(?!\s+(?:response|outcome|prognosis|results?|course|effects?|trial|risk|benefit))",
+    r"(?:favou?rable\b(?!\s+(?:response|outcome|prognosis|results?|course|effects?|trial|risk|benefit))"
+    # ... or cleared, quoted or not, and nothing after it but what it is for ('back: "Cleared."')
+    rf"|[\"'\u201c]?cleared(?:\s+for\s+{ITOBJ})?\s*(?:[.!,;|\"'\u201d]|$))",
     rf"[:|\-\u2013]\s*favou?rable\s+(?:for\s+{ITOBJ}|{CAND})",
     # a bare "Cleared." as a sentence, a table cell or after a heading
     r"(?:(?<=[.!?\n\u2029])|(?<=[.!?\n\u2029]\s)|(?<=[.!?\n\u2029]\s\s)|^)(?:(?:complete[d]?|done|yes|y)\s*[,\-\u2013:;]?\s*)?"
@@ -862,6 +864,15 @@ PSEUDO = [
     ("HISTORICAL", HISTORY_ENDS),
     # "Interval history:" is what happened since the last visit, not past history
     ("HISTORICAL", ["interval history", "interval hx"]),
+    # ... and so is what happened "since last visit" (the last visit itself is history)
+    (
+        "HISTORICAL",
+        [
+            f"since {whose}last {what}"
+            for whose in ("", "the ", "her ", "his ", "their ")
+            for what in ("visit", "session", "appointment", "eval", "evaluation")
+        ],
+    ),
     # A "pending" item later on a checklist ("psych eval - yes, favorable ... IT trial - pending") does not
     # make the verdict uncertain; a verdict that is itself pending or possible is read by the longer
     # PSYCH_UNSETTLED phrases ("favorable pending UDS", "may be cleared").
@@ -880,8 +891,12 @@ LIFTED = [
 ]
 EARLIER_EVALUATION = [
     f"{when} {what}"
-    for when in ("initial", "prior", "previous", "earlier", "first")
-    for what in ("eval", "evaluation", "psych eval", "psychological evaluation", "assessment")
+    for when in ("initial", "prior", "previous", "earlier", "first", "last")
+    for what in (
+        *("eval", "evaluation", "psych eval", "psychological evaluation", "assessment"),
+        # "Last BHC visit (11/20) deferred d/t active daily etoh."
+        *("visit", "session", "BHC visit", "psych visit", "psychology visit", "appointment"),
+    )
 ]
 rules = [{"literal": lit, "category": "CONJ", "direction": "TERMINATE"} for lit in TERMINATE]
 rules += [

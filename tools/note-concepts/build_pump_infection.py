@@ -158,6 +158,9 @@ NOT_OTHER_ALARM = (
     r"(?<!insulin\s)(?<!feeding\s)(?<!IV\s)(?<!PCA\s)(?<!infusion\s)(?<!enteral\s)(?<!insulin\spump\s)(?<!feeding\spump\s)(?<!IV\spump\s)(?<!PCA\spump\s)(?<!infusion\spump\s)"
     r"(?<!battery\s)(?<!batt\s)(?<!ERI\s)(?<!EOL\s)(?<!ERI\)\s)(?<!motor\s)(?<!stall\s)(?<!memory\s)(?<!error\s)(?<!rotor\s)"
     r"(?<!smoke\s)(?<!fire\s)(?<!bed\s)(?<!car\s)(?<!clock\s)(?<!occlusion\s)(?<!replacement\s)"
+    # the alarm taught, not heard: "Reviewed pump alarm with pt (played a sample tone)"
+    r"(?<!reviewed\s)(?<!reviewed\sthe\s)(?<!review\sof\s)(?<!review\sof\sthe\s)(?<!taught\s)"
+    r"(?<!taught\sthe\s)(?<!demonstrated\s)(?<!demonstrated\sthe\s)(?<!explained\s)(?<!explained\sthe\s)"
 )
 ALARM_STATE = (
     r"(?:active|activated|on\b(?!\s\d)|sounding|sounded|going\soff|went\soff|gone\soff|goes\soff|beeping|beeped|beeps|alarming|alarmed"
