@@ -20,8 +20,8 @@ from cds_service.errors import ConfigurationError
 
 EXIT_USAGE, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4
 # The note corpus by round: tuned on (train), earlier held-out sets measured once and tuned on
-# since (dev, dev-r2 to dev-r16: rounds 1 to 16), and the current held-out set
-# (test: round 17).
+# since (dev, dev-r2 to dev-r17: rounds 1 to 17), and the current held-out set
+# (test: round 18).
 CORPUS_SPLITS = (
     "train",
     "dev",
@@ -40,6 +40,7 @@ CORPUS_SPLITS = (
     "dev-r14",
     "dev-r15",
     "dev-r16",
+    "dev-r17",
     "test",
 )
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")
