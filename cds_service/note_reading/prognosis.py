@@ -146,7 +146,12 @@ CUE = (
     r"prognos(?:is|es|ticated)\b|(?:not\s+)?expected\s+to\s+(?:live|survive)|unlikely\s+to\s+"
     r"(?:live|survive)|life\s*span|time\s+(?:left|remaining)|(?:est|exp)\.?\s+surv\b\.?)"
 )
-_CUE_TAIL = rf"(?:\s*[:=\-–]\s*|\s+)?(?:{GAP}{NUMERIC_FIGURE}|{FILLER}(?:{FIGURE}))"
+# (a source in brackets may come before the colon, the figure on the next line, as a form
+# has it: "Estimated prognosis (per treating oncologist):\n 3-6 months")
+_CUE_TAIL = (
+    r"(?:\s*\([^()\n]{0,40}\))?(?:\s*[:=\-–]\s*|\s+)?"
+    rf"(?:{GAP}{NUMERIC_FIGURE}|{FILLER}(?:{FIGURE}))"
+)
 # "Oncology expects she will live a year or two", "people with her type live for many years".
 _LIVE = (
     r"(?=[lps])(?:(?<=will\s)|(?<=would\s)|(?<=could\s)|(?<=may\s)|(?<=might\s)|(?<=should\s)"
@@ -248,7 +253,8 @@ _SURPRISE = rf"\bif\b(?<=surprised\sif)\s+(?:{_PERSON}\s*)?(?:{_DEATH}|{_ALIVE})
 _SURPRISE_TAIL = rf"(?:[^.;\n]{{0,20}}?{FIGURE})?"
 _TIME = (
     r"\b(?:his|her|their|your|the\s+patient's|pt's|patient's)\s+time\b"
-    r"|(?:^|(?<=that\s)|(?<=understands\s)|(?<=understand\s)|(?<=aware\s)|(?<=[.:;,]\s))time\b"
+    r"|(?:^|(?<=that\s)|(?<=understands\s)|(?<=understand\s)|(?<=aware\s)|(?<=about\s)"
+    r"|(?<=[.:;,]\s))time\b"
 )
 # ... or given as a figure: "your time is likely six months or less"
 _TIME_FIGURE_LOOK = (
@@ -257,11 +263,13 @@ _TIME_FIGURE_LOOK = (
     r"|weeks|months)\b)"
 )
 _TIME_LOOK = (
-    r"(?=\s+(?:left\s+|remaining\s+)?(?:is|will\s+be|may\s+be|to\s+be|as\s+being)\s+"
+    r"(?=\s+(?:left\s+|remaining\s+)?(?:(?:now\s+)?being|is(?:\s+now)?|will\s+be|may\s+be|to\s+be"
+    r"|as\s+being)\s+"
     rf"(?:(?:very\s+|quite\s+|likely\s+)?(?:short|limited)\b|{_TIME_FIGURE_LOOK}))"
 )
 _TIME_TAIL = (
-    r"\s+(?:left\s+|remaining\s+)?(?:is|will\s+be|may\s+be|to\s+be|as\s+being)\s+(?:(?:very\s+"
+    r"\s+(?:left\s+|remaining\s+)?(?:(?:now\s+)?being|is(?:\s+now)?|will\s+be|may\s+be|to\s+be"
+    r"|as\s+being)\s+(?:(?:very\s+"
     rf"|quite\s+|likely\s+)?(?:short|limited)\b(?:[^.;\n]{{0,30}}?{FIGURE})?|(?={_TIME_FIGURE_LOOK})"
     rf"{FIGURE})"
 )
@@ -545,8 +553,9 @@ _OTHER_PROGNOSIS_BEFORE = re.compile(
 # she has weeks", "daughter at bedside, prognosis days") is not. ConText's FAMILY does not
 # reach past a cue (the cues are TERMINATE rules), so this is read here.
 _RELATIVE = re.compile(
-    r"\b(?:husband|wife|spouse|partner|mother|mom|father|dad|brother|sister|son|daughter|aunt"
-    r"|uncle|cousin|grand\w+|niece|nephew|parents?|siblings?|bro|sis|roommate|room-mate"
+    r"\b(?:husband|wife|spouse|partner|mother|mom|mum|mummy|father|dad|brother|sister|son|daughter"
+    r"|aunt|uncle|cousin|grand\w+|granny|step(?:mum|mom|dad|mother|father)|niece|nephew|parents?|siblings?"
+    r"|bro|sis|roommate|room-mate"
     r"|neighbou?r|friend|co-?worker|colleague)\b",
     re.I,
 )

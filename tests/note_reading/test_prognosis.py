@@ -208,6 +208,18 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ("Was told in 2018 she had 6 months to live; NED since.", None),
         ("He outlived his original 6-month prognosis by 4 years.", None),
         ("Initially given 3 months at diagnosis in 2020, now in remission.", None),
+        # round 18: a source in brackets before a form's colon, the figure on the next line;
+        # time "now being short"; parents present are listeners; a British word for a relative
+        (
+            "Estimated prognosis (per treating oncologist):\n 3-6 months",
+            pytest.approx(6 - prognosis.JUST_UNDER),
+        ),
+        (
+            "With mum and dad: we spoke about time now being short, most likely around "
+            "three months.",
+            3.0,
+        ),
+        ("Mum has metastatic breast cancer, prognosis 3 months.", None),
         # the patient and a relative told together: both listen, the prognosis is the patient's
         ("Told him and his wife he likely has about 3 months left.", 3.0),
         ('Told her and her son that time is short, "a month, maybe two."', 1.0),

@@ -126,6 +126,9 @@ def test_dev_sensitivity_and_specificity(concept: str) -> None:
         "Critical low reservoir alarm active.",
         "Low reservoir alarm beeping since Sunday.",
         "Pt called: the alarm has been going off since Monday.",
+        # a relative reporting is not the experiencer; "nan" is Haitian Creole, not a grandmother
+        "Per mum, pump alarm beeping since Sunday.",
+        'Pt: "machin nan ap sonnen" x3 d. Interrogation: reservoir empty (0 mL calculated).',
         # a year told before another clause does not reach the event; an alarm log reviewed
         "Implanted in 2021 when she moved here; pump ran empty today.",
         "Reviewed pump alarm log: LRA sounding since Sunday.",
@@ -276,6 +279,8 @@ def test_pump_non_events_are_not_flagged(text: str) -> None:
         # every bottle growing the organism; a decimal does not end the culture's clause
         ("2/2 bottles GPC in clusters; vanc started.", "SYSTEMIC_INFECTION"),
         ("Blood cultures drawn at T 38.9 grew MRSA.", "SYSTEMIC_INFECTION"),
+        # what is denied is the contaminant, not the infection
+        ("True infection, not contaminant: pump pocket infection.", "SITE_INFECTION"),
     ],
 )
 def test_active_infections_are_asserted_with_their_site(text: str, category: str) -> None:
@@ -333,6 +338,7 @@ def test_a_negation_does_not_cross_into_the_next_pump_clause(text: str) -> None:
         "Blood cultures: 1 of 4 bottles CoNS, felt to be a contaminant.",
         "1/2 bottles S. epidermidis, likely contaminant; repeat cultures no growth.",
         "Sepsis ruled out, cultures negative, abx stopped.",
+        "Counseled re s/s infection (fever, redness, drainage). Return precautions.",
         # the event a relative clause says resolved, across its comma
         "She had a pocket infection in twenty nineteen requiring explant, which resolved fully.",
         "Hx pocket infection 2021 - treated, resolved.",

@@ -887,11 +887,20 @@ infection = {
                 "education on",
                 "counseled on",
                 "counselled on",
+                *(f"{taught} {about}" for taught in ("counseled", "counselled", "educated")
+                  for about in ("re", "re:", "about", "regarding")),
             )
         ),
         *(
             {"literal": lit, "category": "NEGATED_EXISTENCE", "direction": "PSEUDO"}
             for lit in ("despite prophylaxis", "despite ppx", "despite antibiotic prophylaxis")
+        ),
+        # what is denied is the contaminant, not the infection ("True infection, not
+        # contaminant: pump pocket infection")
+        *(
+            {"literal": f"not {a}{what}", "category": "NEGATED_EXISTENCE", "direction": "PSEUDO"}
+            for a in ("", "a ")
+            for what in ("contaminant", "contamination", "colonization", "colonisation")
         ),
         *(
             {"literal": lit, "category": "HISTORICAL", "direction": "FORWARD"}
