@@ -183,6 +183,16 @@ FIELD_LINE = re.compile(r"\n(?=[ \t]*[A-Za-z][A-Za-z0-9 /&()#.'-]{0,30}:(?!//|\d
 # "US: no pocket abscess": a "no" after a colon that goes on to name a finding negates what
 # follows it. ConText's default ": no" rule reads it as an answer looking back ("Fever: no")
 # and prunes the forward "no"; a second space keeps that rule from matching here.
+# Children's and observational pain scales scored 0-10 (FLACC, r-FLACC, Wong-Baker FACES,
+# the Faces Pain Scale-Revised) are read as the numeric pain scale: a trial-day flowsheet in
+# FLACC documents the response as an NRS one does. "FACES" only in capitals ("she faces
+# surgery" is a verb).
+CHILD_PAIN_SCALE = re.compile(
+    r"\b(?:r-?FLACC|FLACC|[Ww]ong[- ][Bb]aker(?:[ \t]+(?:FACES|[Ff]aces))?(?:[ \t]+[Pp]ain)?"
+    r"(?:[ \t]+(?:[Ss]cale|[Cc]hart|[Rr]ating[ \t]+[Ss]cale))?|FPS-R"
+    r"|[Ff]aces[ \t]+[Pp]ain[ \t]+[Ss]cale(?:[ \t]*-?[ \t]*[Rr]evised)?"
+    r"|FACES(?:[ \t]+(?:[Ss]cale|[Cc]hart|score))?)(?![\w-])"
+)
 COLON_NO_FINDING = re.compile(r"(?i)(?<=:)[ \t]+(?=no[ \t]+[a-z])")
 
 
@@ -194,6 +204,8 @@ def _as_written(text: str) -> str:
     its chosen value, and shorthand signs are read as the words they stand for, so what is
     read is what was written.
     """
+    if "FLACC" in text or "FACES" in text or "aces" in text or "aker" in text or "FPS" in text:
+        text = CHILD_PAIN_SCALE.sub("NRS", text)
     if "{" in text:
         text = SMART_TOKEN.sub("", SMART_LIST.sub(lambda m: m.group(1) or "", text))
     if "[" in text or "☐" in text:

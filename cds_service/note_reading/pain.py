@@ -225,13 +225,24 @@ TONE_TRIAL = re.compile(r"\b(?:ashworth|MAS|spastic\w*|tone|baclofen)\b", re.I)
 # A log entry's time stamp at the start of a line or a "|" cell: "09:30 NRS 6", "1100 NRS 7",
 # "Day 2 21:00  VAS 30/100", "+3 h NRS 2", "T+4h 2". A score on such a line with no label of
 # its own is a later reading of the log (the baseline is labelled, or the first entry).
-LINE_START = re.compile(r"[\n|\u2029]")
+# (A label's colon before a run of entries starts one too: "Pain (FACES): 09:00 6 | 11:30 6".)
+# (A label's colon, an arrow or a spaced dash before an entry starts one too: "Pain (FACES):
+# 09:00 6 | 11:30 6", "09:45 9/10 -> 11:00 7 -> 13:00 4", "pre-dose 8 - 12:00 six - 14:00 four".)
+_ENTRY = (
+    rf"(?:\d{{1,2}}:\d{{2}}|[01]\d[0-5]\d|2[0-3][0-5]\d|(?:day|D|POD)\s?\d{{1,2}})"
+    rf"[ \t]+(?:\d|{_WORDS}\b)"
+)
+LINE_START = re.compile(rf"[\n|\u2029]|(?::|-{{1,2}}>|[→⟶➔⇒]|[ \t][-–])(?=[ \t]+{_ENTRY})", re.I)
 STAMP = re.compile(
     r"[ \t>*-]*(?:(?:day|POD|D)\s*\d{1,2}[ \t,]+)?"
-    r"(?:\d{1,2}:\d{2}|[01]\d[0-5]\d|2[0-3][0-5]\d|\+\s*\d{1,2}\s*h(?:rs?|ours?)?|T\s*\+\s*\d{1,3}\s*h?)"
+    r"(?:\d{1,2}:\d{2}|[01]\d[0-5]\d|2[0-3][0-5]\d|\+\s*\d{1,2}\s*h(?:rs?|ours?)?|T\s*\+\s*\d{1,3}\s*h?"
+    # a day alone, before its score: "NRS: D0 9 | D1 5 | D2 3"
+    rf"|(?:day|D|POD)\s?\d{{1,2}}(?=[ \t]+(?:\d|{_WORDS}\b)))"
     r"(?![\d:/])",
     re.I,
 )
+# How far before a log entry's score the pain label of its run of entries may stand.
+LOG_REACH = 200
 # A label this far before a score loses to one right after it (within NEAR_GAP characters).
 FAR_LABEL = 12
 NEAR_GAP = 4
@@ -344,7 +355,9 @@ OTHER_PERSON = re.compile(
     rf"(?:'s\b|{_TO_VERB}\b(?:had|has|got|gets|underwent|received|tried|did|was|pain)\b"
     # ... but a relative telling what the patient said is the patient's ("son says she reported")
     rf"|{_TO_VERB}\b{_REPORT}\b(?!\s+(?:that\s+)?(?:she|he|pt|"
-    r"patient|the\s+patient|mom|dad|(?:his|her)\s+(?:mother|father|wife|husband))\b))"
+    r"patient|the\s+patient|mom|dad|(?:his|her)\s+(?:mother|father|wife|husband)"
+    # ... or what the trial did to the patient ("Dad reports the spasm pain is two-thirds better")
+    r"|the\s+(?:\w+\s+)?(?:pain|spasms?|stiffness|relief|test\s+dose|trial|response))\b))"
     r"|\b(?:another|other)\s+patient|\ba\s+(?:man|woman|lady|guy|friend|patient)\s+(?:she|he|I|"
     r"they|who|we)\b|\bsomeone\b|\broommate\b|\bneighbou?r\b",
     re.I,
@@ -842,7 +855,9 @@ class _Reader:
             if self.blocked(token):
                 continue
             pain_word = self.pains.last_in(lead_start, token.start) is not None
-            if token.kind == "num" and not (pain_word or (role and token.text[:1].isdigit())):
+            if token.kind == "num" and not (
+                pain_word or (role and token.text[:1].isdigit()) or self.logged_score(token)
+            ):
                 continue  # a bare number is a score next to a label ("one" by a pain word)
             value = self.value(token)
             if value is not None:
@@ -873,6 +888,17 @@ class _Reader:
         """Whether the token's line starts with a time stamp before it: a log entry."""
         end = self.stamp_end(token.start)
         return end is not None and end <= token.start
+
+    def logged_score(self, token: _Token) -> bool:
+        """Whether a bare number is the score of a log entry under a pain label: the first
+        number after its entry's time stamp, a pain word before the run of entries
+        ("FLACC: 0800 6.3 | 1200 2.7 | 1600 3.0")."""
+        end = self.stamp_end(token.start)
+        if end is None or end > token.start:
+            return False
+        if any(ch.isdigit() for ch in self.text[end : token.start]):
+            return False
+        return self.pains.last_in(max(0, token.start - LOG_REACH), token.start) is not None
 
     def in_stamp(self, token: _Token) -> bool:
         """Whether the token is part of its line's time stamp ("Day 1" of "Day 1 06:00")."""

@@ -280,6 +280,28 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "- SCS trial 2023: 20%, not implanted\n- IT trial 1/21: pre 8, nadir 3 at 3 h",
             PainResponse(8, 3),
         ),
+        # round 18: children's scales read as the numeric scale; a run of time-stamped
+        # entries after the label's colon, joined by bars, arrows or dashes, or by day
+        ("ITB test dose 02/03: FLACC 8 pre -> 3 at 4 h.", PainResponse(8, 3)),
+        ("ITB bolus 50 mcg @ 0915. FLACC: 0800 6.3 | 1200 2.7 | 1600 3.0.", PainResponse(6.3, 2.7)),
+        ("IT test dose. Pain (FACES): 09:00 6 | 11:30 6 | 13:30 5 | 15:30 6.", PainResponse(6, 5)),
+        (
+            "IT clonidine test dose. NRS: 09:45 9/10 -> 11:00 7 -> 13:00 4 -> 15:00 6.",
+            PainResponse(9, 4),
+        ),
+        (
+            "ITB test dose. Wong-Baker FACES: pre-dose 8 - 12:00 six - 14:00 four.",
+            PainResponse(8, 4),
+        ),
+        ("Epidural catheter trial. NRS: D0 9 | D1 5 | D2 3 | D3 4.", PainResponse(9, 3)),
+        # a parent reporting what the test dose did is reporting the patient's response
+        (
+            "ITB test dose yesterday. Dad reports the spasm pain is about two-thirds better.",
+            PainResponse(None, None, 67),
+        ),
+        # ... but not a relative's own treatment
+        ("IT trial next week. Dad reports his knee injection gave 70% relief.", PainResponse()),
+        ("she faces surgery next week; IT trial planned.", PainResponse()),
     ],
 )
 def test_pinned(text: str, expected: PainResponse) -> None:

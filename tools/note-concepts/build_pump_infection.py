@@ -887,8 +887,11 @@ infection = {
                 "education on",
                 "counseled on",
                 "counselled on",
-                *(f"{taught} {about}" for taught in ("counseled", "counselled", "educated")
-                  for about in ("re", "re:", "about", "regarding")),
+                *(
+                    f"{taught} {about}"
+                    for taught in ("counseled", "counselled", "educated")
+                    for about in ("re", "re:", "about", "regarding")
+                ),
             )
         ),
         *(
