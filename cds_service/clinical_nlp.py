@@ -400,6 +400,7 @@ def _pipeline(targets: list[dict[str, Any]], document: dict[str, Any]) -> tuple[
                 direction=r["direction"],
                 pattern=r.get("pattern"),
                 max_scope=r.get("maxScope"),
+                allowed_types=set(r["allowedTypes"]) if "allowedTypes" in r else None,
             )
             for r in document["contextRules"]
         ]
@@ -1003,6 +1004,13 @@ def load_note_concepts(
                 )
         document["targets"] += concept["targets"]
         document["contextRules"] += concept["contextRules"]
+    for rule in document["contextRules"]:
+        unknown = set(rule.get("allowedTypes", ())) - set(categories)
+        if unknown:
+            raise ConfigurationError(
+                f"context rule {rule['literal']!r} may modify categories no concept defines: "
+                f"{', '.join(sorted(unknown))}"
+            )
     document["concerns"] = _concerns(concerns_path, set(categories))
     document["spelling"] = load_validated(spelling_path, "note-spelling.schema.json")
     return document

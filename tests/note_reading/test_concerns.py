@@ -10,6 +10,7 @@ plainly-not-a-finding wordings are dropped, like any mention.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -71,6 +72,12 @@ ROOT = Path(__file__).resolve().parents[2]
         ),
         # "a month" straight after a quote mark is a span of time left, as "less than a month"
         ('Son says the surgeon told them "a month, maybe."', "TERMINAL"),
+        # round 18: a relative who tells is the teller; the alarm card's date is the patient's
+        (
+            "When I phoned mum she told me they missed the refill appointment on 20/02.",
+            "MISSED_REFILL",
+        ),
+        ("The alarm card in her school bag gives an alarm date of 24/02/2026.", "EMPTY_PUMP"),
         # a relative who reports calls the patient by what the patient is to them
         ("Daughter reports father missed his refill appt 10/1, now sweaty.", "MISSED_REFILL"),
     ],
@@ -208,3 +215,21 @@ def test_a_duration_is_not_time_left() -> None:
     "less than a week")."""
     summary = READER.summarize('Daughter reports the pump "has been beeping for a week".')
     assert "TERMINAL" not in summary.uncertain and not summary.has("TERMINAL")
+
+
+def test_a_context_rule_limited_to_unknown_categories_stops_start_up(tmp_path: Path) -> None:
+    """A rule's allowedTypes must name categories the concept files define (a typo would
+    silently let the rule modify nothing)."""
+    folder = tmp_path / "concepts"
+    shutil.copytree(NOTE_CONCEPTS_DIR, folder)
+    common = json.loads((folder / "common.json").read_text())
+    common["contextRules"][0]["allowedTypes"] = ["EMPTY_PUMPP"]
+    (folder / "common.json").write_text(json.dumps(common))
+    with pytest.raises(ConfigurationError, match="no concept defines: EMPTY_PUMPP"):
+        load_note_concepts(folder)
+
+
+def test_an_earlier_device_does_not_make_the_hospice_beside_it_history() -> None:
+    summary = READER.summarize("Hospice RN: previous IT pump (explanted 2025) once ran dry.")
+    assert summary.has("TERMINAL")
+    assert not summary.has("EMPTY_PUMP") and not summary.unsure("EMPTY_PUMP")

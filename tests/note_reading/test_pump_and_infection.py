@@ -229,6 +229,10 @@ def test_missed_and_late_refills_are_flagged(text: str) -> None:
         # dictated note that speaks its full stops ("period") but only one comma
         "She had one episode in 2019 where the pump ran empty; refills on time since then.",
         "Reviewed pump alarm with pt (played the sample tone).",
+        # round 18: teaching material, a documentation term, an earlier device by kind
+        "Explained to Mr and Mrs Dunne what to do if it sounds; alarm card given.",
+        "Late entry: pump representative confirmed the next refill date.",
+        "Previous IT pump (explanted 2025 for infection) once ran dry. Current pump on time.",
         "Residual 2.2 mL as expected. The low reservoir alarm is set for July 14th.",
         "patient had one episode in 2019 where the pump ran empty comma since then all of her "
         "refills have been on time period residual 4.8 cc period next refill in three "

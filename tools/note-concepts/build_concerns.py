@@ -107,6 +107,9 @@ concerns = [
             rf"|{NOT_AFTER_DEVICE}{NOT_TAUGHT}\b(?:alarm(?:s|ed|ing)?|beep(?:s|ed|ing)?|chirp(?:s|ed|ing)?|LRAs?)\b"
             rf"(?![^.\n]{{0,100}}\b{OTHER_DEVICE}\b)"
             r"(?!\s*(?:dates?|days?|intervals?|set\b|setting|settings|thresholds?|levels?|limits?|volumes?|programmed|program\b|reset|:\s*\d|\(?\d|on\s+\d|at\s+\d|tones?|sounds?\s+like|teaching|education|instructions?|reviewed|explained|demonstrat\w*|expected|projected|scheduled|due|tests?\b|checks?\b|will|would|should|may|might|can|could"
+            # teaching material: "alarm card given", "alarm leaflet"
+            # (not "the alarm card gives an alarm date of 24/02": that date is the patient's)
+            r"|cards?\s+(?:given|provided|issued|handed)|leaflets?|booklets?|handouts?|information|info\b"
             # an alarm configured for a date: "the low reservoir alarm is set for July 14th"
             r"|(?:is|was|has\s+been)\s+(?:set|programmed|projected|expected|scheduled|due)\b))"
             r"|\bzero\s+(?:ml|mls|cc|volume|residual|drug|returned|aspirated)\b"

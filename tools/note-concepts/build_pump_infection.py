@@ -69,6 +69,11 @@ REMOTE_YEAR = (
     r"(?![/-]\d))"
 )
 
+# The categories an earlier device's history may modify.
+PUMP_AND_INFECTION_CATEGORIES = (
+    "EMPTY_PUMP", "MISSED_REFILL", "SITE_INFECTION", "CNS_INFECTION", "SYSTEMIC_INFECTION",
+)  # fmt: skip
+
 # ---------------------------------------------------------------------------------- empty pump
 RULED_OUT = r"(?![^.;\n]{0,40}?(?<!not\s)(?<!n't\s)(?<!be\s)(?<!been\s)\b(?:ruled\sout|excluded|not\sthe\scause)\b)"
 NOT_FUTURE = r"(?<!fear\sof\s)(?<!afraid\sof\s)(?<!risk\sof\s)(?<!chance\sof\s)(?<!worried\sabout\s)(?<!concerned\sabout\s)(?<!anxious\sabout\s)(?<!worry\sabout\s)(?<!avoid\s)(?<!prevent\s)(?<!without\s)(?<!will\s)(?<!would\s)(?<!could\s)(?<!might\s)(?<!may\s)(?<!to\s)(?<!not\s)(?<!never\s)(?<!can\s)(?<!won't\s)"
@@ -204,7 +209,7 @@ MISSED = rx(
         r"|\brefills?\b",
         gap(40),
         r"(?<!not\s)(?<!never\s)(?<!n't\s)\b(?:missed|skipped|overdue|late|past\s?due|not\sdone|not\sperformed|cancel(?:l)?ed|no[- ]?showed|lapsed)\b(?!\s(?:afternoon|morning|evening|today|tomorrow|next|this)\b)",
-        rf"|{CELL}\s{{0,4}}(?:late|missed|skipped|no[- ]?show)\b(?!\s(?:work|school|meals?|doses?|medications?|pills?|PT\b|therapy|class|sleep|appointment\swith|afternoon|morning|evening|night|effects?|onset|stage|complications?|\d)|\s?(?:refills?|appointments?|appts?|doses?)?\s?[:=]\s?(?:0|none|no)\b)",
+        rf"|{CELL}\s{{0,4}}(?:late|missed|skipped|no[- ]?show)\b(?!\s(?:work|school|meals?|doses?|medications?|pills?|PT\b|therapy|class|sleep|appointment\swith|afternoon|morning|evening|night|effects?|onset|stage|complications?|entry|note|documentation|addendum|charting|\d)|\s?(?:refills?|appointments?|appts?|doses?)?\s?[:=]\s?(?:0|none|no)\b)",
         r"|\b(?:did\snot|didn't|couldn't|could\snot|unable\sto)\s(?:make|get\sto|keep|attend)\s(?:it\sto\s)?(?:(?:his|her|the|their|a)\s)?(?:pump\s)?refill",
     ),
 )
@@ -434,11 +439,22 @@ empty_pump = {
             )
         ),
         *(
-            {"literal": lit, "category": "HISTORICAL", "direction": "BIDIRECTIONAL"}
+            {
+                "literal": lit,
+                "category": "HISTORICAL",
+                "direction": "BIDIRECTIONAL",
+                # an earlier device's events, not the hospice or prognosis beside them
+                "allowedTypes": [*PUMP_AND_INFECTION_CATEGORIES],
+            }
             for lit in (
                 "previous pump",
                 "prior pump",
                 "old pump",
+                *(
+                    f"{when} {kind} pump"
+                    for when in ("previous", "prior", "old", "first", "original", "explanted")
+                    for kind in ("IT", "ITB", "intrathecal", "baclofen", "morphine")
+                ),
                 "previous device",
                 "prior device",
                 "old device",
