@@ -20,8 +20,8 @@ from cds_service.errors import ConfigurationError
 
 EXIT_USAGE, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4
 # The note corpus by round: tuned on (train), earlier held-out sets measured once and tuned on
-# since (dev, dev-r2 to dev-r17: rounds 1 to 17), and the current held-out set
-# (test: round 18).
+# since (dev, dev-r2 to dev-r18: rounds 1 to 18), and the current held-out set
+# (test: round 19).
 CORPUS_SPLITS = (
     "train",
     "dev",
@@ -41,6 +41,7 @@ CORPUS_SPLITS = (
     "dev-r15",
     "dev-r16",
     "dev-r17",
+    "dev-r18",
     "test",
 )
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")
