@@ -305,7 +305,8 @@ _LIKELY_SPAN_TAIL = rf"\s+{WORDS}"
 # than three months": spoken forms with no cue word, read only where the text just before
 # speaks of prognosis, time or an oncologist (``_SPOKEN_CONTEXT``).
 _COULD_BE = (
-    r"\b(?:it|time)\s+(?:(?:could|would|might|may|will)\s+be|is)(?=\s+[\"'“‘]?\s*(?:only\s+|about\s+|maybe\s+)?"
+    r"\b(?:it|time)(?:\s+(?:(?:could|would|might|may|will)\s+be|is)|'s|’s)"
+    r"(?=\s+[\"'“‘]?\s*(?:only\s+|about\s+|maybe\s+)?"
     r"(?:a\s+couple|a\s+few|a\s+month|\d|one|two|three|four|five|six|days|weeks|months|hours)\b)"
 )
 _COULD_BE_TAIL = rf"\s+{_QUOTE}{FIGURE}{_QUOTE}" + _ends_clause(

@@ -8,6 +8,10 @@ target after that parenthesis. Other cues in an aside do reach out, because asid
 how notes label what surrounds them: "(carried forward) not suitable", "Her father (pt's
 husband) went on hospice", "UTI treated (resolved)". A cue outside still reaches into an
 aside ("no fever (or chills)").
+
+A negation inside a contraindication's own matched phrase is what the phrase states ("Refill
+was due 06/05, not done" is a missed refill, not a denied one), so it is dropped too; only
+for the contraindication categories, where reading the phrase as asserted is the safe side.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ from typing import Any
 
 # The flags an aside cannot pass on to what follows it, by ConText category.
 FLAG_OF_CATEGORY = {"NEGATED_EXISTENCE": "negated"}
+# The categories whose phrases may hold their own negation word ("not done", "not refilled").
+OWN_NEGATION_CATEGORIES = frozenset(
+    {"EMPTY_PUMP", "MISSED_REFILL", "SITE_INFECTION", "CNS_INFECTION", "SYSTEMIC_INFECTION"}
+)
 # Longer "parentheses" are not asides but runaway or unbalanced brackets.
 MAX_ASIDE_CHARS = 200
 
@@ -46,15 +54,16 @@ def dropped_flags(doc: Any) -> dict[int, set[str]]:
     only narrow what ConText found, and only for negations written inside parentheses.
     """
     pairs = asides(doc.text)
-    if not pairs:
-        return {}
     reaching: dict[int, dict[str, bool]] = {}
     for target, modifier in doc._.context_graph.edges:
         flag = FLAG_OF_CATEGORY.get(modifier.category)
         if flag is None:
             continue
         modifier_at = doc[modifier.modifier_span[0]].idx
-        shut = _shut_in(modifier_at, target.start_char, pairs)
+        own = target.label_ in OWN_NEGATION_CATEGORIES and (
+            target.start_char < modifier_at < target.end_char
+        )
+        shut = own or _shut_in(modifier_at, target.start_char, pairs)
         flags = reaching.setdefault(target.start_char, {})
         flags[flag] = flags.get(flag, True) and shut
     return {

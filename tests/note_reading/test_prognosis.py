@@ -220,6 +220,10 @@ def test_dev_note(note: dict[str, Any]) -> None:
             3.0,
         ),
         ("Mum has metastatic breast cancer, prognosis 3 months.", None),
+        # round 19: "it's" and a quoted hedged figure after a source that speaks of one
+        ('Son says the oncologist told the family it\'s "maybe a month or two."', 2.0),
+        ("It's 3 months since the implant.", None),
+        ("Parents informed at the family meeting that time is likely weeks to a few months.", 3.0),
         # the patient and a relative told together: both listen, the prognosis is the patient's
         ("Told him and his wife he likely has about 3 months left.", 3.0),
         ('Told her and her son that time is short, "a month, maybe two."', 1.0),

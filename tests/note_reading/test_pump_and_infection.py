@@ -133,6 +133,8 @@ def test_dev_sensitivity_and_specificity(concept: str) -> None:
         "Implanted in 2021 when she moved here; pump ran empty today.",
         "Reviewed pump alarm log: LRA sounding since Sunday.",
         "Explained alarm; pump beeping at home since Tuesday.",
+        # round 19: a negation inside the phrase is what it states; depletion
+        "Recurrence of spasticity after reservoir depletion discovered 2026-04-02.",
         "LRA sounding in clinic.",
         "<ul><li><b>Alarm:</b> low reservoir (active)</li></ul>",
         "Pump alarm sounded overnight.",
@@ -176,6 +178,9 @@ def test_empty_pump_and_alarm_statements_are_flagged(text: str) -> None:
         "The refill due date passed 18 days ago and the alarm date 11 days ago.",
         # round 14: not reaching the patient does not negate the overdue refill
         "Home infusion RN called: cannot reach pt, refill now 10 d overdue past alarm date.",
+        # round 19: a negation inside the phrase is what it states
+        "Refill was due 06/05, not done (no transport).",
+        "Refill not done.",
     ],
 )
 def test_missed_and_late_refills_are_flagged(text: str) -> None:
@@ -283,6 +288,14 @@ def test_pump_non_events_are_not_flagged(text: str) -> None:
         # every bottle growing the organism; a decimal does not end the culture's clause
         ("2/2 bottles GPC in clusters; vanc started.", "SYSTEMIC_INFECTION"),
         ("Blood cultures drawn at T 38.9 grew MRSA.", "SYSTEMIC_INFECTION"),
+        # a course started is no history; a risk list does not reach the next clause
+        ("Started vancomycin for pocket infection.", "SITE_INFECTION"),
+        ("Risks include infection; pocket now with purulent drainage.", "SITE_INFECTION"),
+        (
+            "Completed 6 wks IV vancomycin for the pocket infection but now has purulent "
+            "drainage again.",
+            "SITE_INFECTION",
+        ),
         # what is denied is the contaminant, not the infection
         ("True infection, not contaminant: pump pocket infection.", "SITE_INFECTION"),
     ],
@@ -342,6 +355,11 @@ def test_a_negation_does_not_cross_into_the_next_pump_clause(text: str) -> None:
         "Blood cultures: 1 of 4 bottles CoNS, felt to be a contaminant.",
         "1/2 bottles S. epidermidis, likely contaminant; repeat cultures no growth.",
         "Sepsis ruled out, cultures negative, abx stopped.",
+        "Fever workup: UA negative, BCx no growth x 48 h, CXR clear, C. diff not sent.",
+        # a consent's list of risks; a completed course; surveillance labs
+        "The consent lists infection (pocket infection, meningitis) among the risks.",
+        "Completed 6 wks IV vancomycin in March for pocket infection; new pocket healed well.",
+        "CBC, ESR and CRP every 2 weeks for infection surveillance. Incisions healing.",
         "Counseled re s/s infection (fever, redness, drainage). Return precautions.",
         # the event a relative clause says resolved, across its comma
         "She had a pocket infection in twenty nineteen requiring explant, which resolved fully.",

@@ -101,7 +101,7 @@ concerns = [
         "why": "a reservoir word (empty, dry, ran out, zero volume, an alarm or beeping) that the empty-pump patterns did not classify",
         "pattern": (
             rf"(?i)(?:{NOT_FUTURE}(?<!run\s)(?<!runs\s)(?<!ran\s)(?<!go\s)(?<!going\s)(?<!went\s)(?<!gone\s)"
-            r"(?<!clean\sand\s)(?<!clean,\s)(?<!clean/)(?<!c/)(?<!clean\s&\s)\b(?:empty|emptied|depleted|dry)\b(?!\s+(?:mouth|skin|eyes?|cough|stomach|bladder|weight|needle|heaves|dressing|powder|inhaler|erase|ice|socket|and\s+intact)|[- ](?:powder|erase))"
+            r"(?<!clean\sand\s)(?<!clean,\s)(?<!clean/)(?<!c/)(?<!clean\s&\s)\b(?:empty|emptied|depleted|depletion|dry)\b(?!\s+(?:mouth|skin|eyes?|cough|stomach|bladder|weight|needle|heaves|dressing|powder|inhaler|erase|ice|socket|and\s+intact)|[- ](?:powder|erase))"
             rf"|{NOT_FUTURE}\b(?:ran|run|runs|running)\s+(?:out|dry|low|empty)\b(?!\s+of\b(?!\s+(?:(?:her|his|the|their)\s+)?(?:IT\b|intrathecal|pump|reservoir|baclofen|morphine|hydromorphone|dilaudid|ziconotide|prialt|bupivacaine|drug|medication)))"
             r"|\bout\s+of\s+(?:drug|medication|meds?|baclofen|morphine|hydromorphone|dilaudid|ziconotide|prialt|bupivacaine)\b"
             rf"|{NOT_AFTER_DEVICE}{NOT_TAUGHT}\b(?:alarm(?:s|ed|ing)?|beep(?:s|ed|ing)?|chirp(?:s|ed|ing)?|LRAs?)\b"
@@ -138,7 +138,7 @@ concerns = [
             rf"(?i){INFECTION_GUARD}(?<!non-)(?<!non\s)(?<!risk\s)(?<!risks\s)(?<!risk\sof\s)(?<!risks\sof\s)(?<!prevent\s)(?<!prevention\sof\s)(?<!prophylaxis\sagainst\s)(?<!against\s)"
             r"(?<!monitor\sfor\s)(?<!monitoring\sfor\s)(?<!watch\sfor\s)(?<!signs\sand\ssymptoms\sof\s)(?<!precautions\sfor\s)"
             r"\b(?:infect(?:ed|ion|ions|ious)?|infxn|inf\.?(?=\s+(?:at|of|in|@))|abscess(?:es)?|purulen(?:t|ce)|pus|pustul(?:e|es|ar)|cellulitis|phlegmon|fluctuan(?:t|ce))\b"
-            r"(?!\s+(?:diseases?|control|risk|precautions?|prevention|prophylaxis|specialist)\b)"
+            r"(?!\s+(?:diseases?|control|risk|precautions?|prevention|prophylaxis|specialist|surveillance|monitoring|markers?|screen\w*|work-?up)\b)"
             r"|\bI\s?&\s?D\b|\bincision\s+and\s+drainage\b"
             # cloudy or turbid fluid, organisms on a stain or growing in a culture
             r"|\b(?:cloudy|turbid|milky|purulent|foul)\s+(?:fluid|drainage|aspirate|material)\b"

@@ -99,13 +99,15 @@ PUMP_EMPTY = rx(
 )
 EMPTY_PUMP = rx(
     first=words(
-        r"empty|emptied|depleted|dry|found|essentially|nearly|almost|basically|virtually|completely|totally|bone|aspirated|aspirate|aspiration|asp|nothing|no|residual|pump|reservoir|ITP|drug|medication|got|obtained|withdrew|recovered|returned|drew|out",
+        r"empty|emptied|depleted|dry|found|essentially|nearly|almost|basically|virtually|completely|totally|bone|aspirated|aspirate|aspiration|asp|nothing|no|residual|pump|reservoir|ITP|ITB|baclofen|drug|medication|got|obtained|withdrew|recovered|returned|drew|out",
         start=True,
     ),
     guard=RULED_OUT + COLON_NO + REMOTE_YEAR,
     *(
         r"\b(?:empty|emptied|depleted|dry)[- ](?:(?:IT|ITB|intrathecal|baclofen|morphine|drug|medication|SynchroMed|Prometra)[- ])?(?:pump|reservoir|ITP|device)\b",
         r"|\b(?:empty|dry)\s(?:on|at|upon)\s(?:arrival|interrogation|aspiration|access|refill|presentation|the\svisit|today)",
+        # "after reservoir depletion discovered 2024-04-02", "pump depletion"
+        r"|\b(?:reservoir|pump|drug|ITB|baclofen)\s(?:depletion|exhaustion)\b",
         r"|\bfound\s(?:to\sbe\s)?(?:completely\s|essentially\s|totally\s)?(?:empty|dry)\b",
         r"|\b(?:essentially|nearly|almost|basically|virtually|completely|totally|bone)\s(?:dry|empty)\b(?!\s(?:mouth|eyes|skin|cough|stomach))",
         r"|\b(?:aspirated|aspirate|aspiration|asp)\b[^.;\n\d]{0,15}?\b(?:dry|empty|nothing|none)\b",
@@ -786,7 +788,8 @@ BLOOD_CULTURE = rx(
     *(
         r"\b(?:blood\s(?:cultures?|cx)|BCx|hemocultures?|blood\sx\s?\d|blood\sbottles?)\b",
         # (a decimal, "fever 38.9", does not end the gap)
-        rf"(?:[^.;]|(?<=\d)\.(?=\d)){{0,40}}?(?:{ORG}|\bpositive\b|\bpos\b|\bgrew\b|\bgrowing\b|\bgrowth\sof\b|(?<![\d/])\b[1-9]\s?/\s?[1-9]\b|\b[1-9]\sof\s[1-9]\b)",
+        # (nor a negative result: "BCx no growth x 48 h, CXR clear, C. diff not sent")
+        rf"(?:(?!no\sgrowth|neg\b|negative|NGTD|sterile|not\b)(?:[^.;]|(?<=\d)\.(?=\d))){{0,40}}?(?:{ORG}|\bpositive\b|\bpos\b|\bgrew\b|\bgrowing\b|\bgrowth\sof\b|(?<![\d/])\b[1-9]\s?/\s?[1-9]\b|\b[1-9]\sof\s[1-9]\b)",
         rf"|{ORG}[^.;\d]{{0,15}}?(?<![\d/])[1-9]\s?/\s?[1-9]\b(?:\s(?:bottles|sets))?",
         # "2/2 bottles GPC in clusters" (one bottle of a skin organism may be a contaminant)
         rf"|(?<![\d/])[2-9]\s?/\s?[2-9]\s(?:bottles|sets)\s(?:(?:grew|growing|with|positive|pos|\+|for)\s){{0,2}}{ORG}",
@@ -825,7 +828,7 @@ GENERIC = rx(
         r"(?<!s/s\s)(?<!s/s\sof\s)(?<!signs\sof\s)(?<!sign\sof\s)(?<!symptoms\sof\s)(?<!evidence\sof\s)(?<!worried\sabout\s)(?<!concerned\sabout\s)(?<!afraid\sof\s)(?<!fear\sof\s)(?<!anxious\sabout\s)(?<!worries\sabout\s)"
         r"(?<!risk\sof\s)(?<!risks\sof\s)(?<!prevent\s)(?<!prevention\sof\s)(?<!viral\s)(?<!respiratory\s)(?<!respiratory\stract\s)",
         r"\b(?:infections?|infx|infxn)\b",
-        r"(?!\s(?:risk|risks|rate|rates|precautions?|prevention|control|prophylaxis|ppx|concerns?|work-?up|screen(?:ing)?|teaching|education))",
+        r"(?!\s(?:risk|risks|rate|rates|precautions?|prevention|control|prophylaxis|ppx|concerns?|work-?up|screen(?:ing)?|teaching|education|surveillance|monitoring|markers?))",
     ),
 )
 CNS = rx(
@@ -914,6 +917,28 @@ infection = {
             {"literal": lit, "category": "NEGATED_EXISTENCE", "direction": "PSEUDO"}
             for lit in ("despite prophylaxis", "despite ppx", "despite antibiotic prophylaxis")
         ),
+        # a consent's list of risks names what may happen ("The consent lists infection
+        # (pocket infection, meningitis) among the risks")
+        *(
+            {"literal": lit, "category": "HYPOTHETICAL", "direction": "FORWARD"}
+            for lit in (
+                "consent lists", "consent listed", "consent form lists", "consent includes",
+                "risks include", "risks included", "risks including", "risks, including",
+                "risks such as", "risks discussed included", "risks discussed including",
+            )
+        ),
+        # "Completed 6 wks IV vancomycin in March for pocket infection": the course is over
+        {
+            "literal": "completed <a course> for",
+            "category": "HISTORICAL",
+            "direction": "FORWARD",
+            "maxScope": 6,
+            "pattern": [
+                {"LOWER": {"IN": ["completed", "finished", "completing"]}},
+                *({"TEXT": {"NOT_IN": [".", ";", ":"]}, "LOWER": {"NOT_IN": ["for", "but", "now", "and"]}, "OP": "?"} for _ in range(7)),
+                {"LOWER": "for"},
+            ],
+        },
         # what is denied is the contaminant, not the infection ("True infection, not
         # contaminant: pump pocket infection")
         *(
