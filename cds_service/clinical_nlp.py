@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from cds_service.errors import ConfigurationError
-from cds_service.note_reading import pain, prognosis, readability, scope
+from cds_service.note_reading import pain, prognosis, psych, readability, scope
 from cds_service.note_reading.mention import Mention
 from cds_service.note_reading.psych import candidacy as candidacy  # re-exported
 from cds_service.note_reading.spelling import Speller
@@ -878,6 +878,9 @@ def _summary(text: str, mentions: list[Mention]) -> NoteSummary:
         else:
             uncertain.add(m.category)
     uncertain -= _answered(mentions)
+    replaced = psych.superseded(text, mentions)
+    if replaced:
+        mentions = [m for m in mentions if m.start not in replaced]
     return NoteSummary(
         asserted=frozenset(m.category for m in mentions if m.asserted),
         negated=frozenset(m.category for m in mentions if m.negated),

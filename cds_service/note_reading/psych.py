@@ -27,7 +27,11 @@ read, and the rules here decide between them.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Protocol
+
+from cds_service.note_reading.mention import Mention
 
 NEGATIVE = ("UNFAVORABLE_CANDIDATE", "DEFERRAL")
 OPEN = ("PSYCH_UNSETTLED",)
@@ -58,3 +62,39 @@ def candidacy(summary: _Summary) -> str | None:
     if summary.has("FAVORABLE_CANDIDATE"):
         return "favorable"
     return None
+
+
+# Words that say a later conclusion replaces an earlier one: an addendum, an amended or
+# updated opinion, a change since the earlier note ("now cleared", "since my 02/2024 note").
+_SUPERSEDING = re.compile(
+    r"\b(?:addend(?:um|a)|amend(?:ed|s|ment)?|revis(?:ed|ion)|updated?|correction|corrected"
+    r"|late\s+entry|now|since|subsequently|after\s+complet\w+)\b",
+    re.I,
+)
+
+
+def superseded(text: str, mentions: Sequence[Mention]) -> frozenset[int]:
+    """The starts of negative psych mentions a later conclusion replaces: the newest governs.
+
+    An earlier deferral or "not a candidate" yields only to a favorable conclusion asserted
+    after every negative one, with a word between them that says it is newer ("ADDENDUM",
+    "I amend my opinion", "he is now cleared"). A negative after the favorable one, or no
+    such word, leaves every negative standing (a negative anywhere then wins, as before).
+    """
+    negatives = [
+        m
+        for m in mentions
+        if m.category in NEGATIVE or (m.category == "FAVORABLE_CANDIDATE" and m.negated)
+    ]
+    if not negatives:
+        return frozenset()
+    last_negative = max(m.start + len(m.text) for m in negatives)
+    for favorable in mentions:
+        if favorable.category != "FAVORABLE_CANDIDATE" or not favorable.asserted:
+            continue
+        if favorable.start < last_negative:
+            continue
+        between = text[min(m.start for m in negatives) : favorable.start + len(favorable.text)]
+        if _SUPERSEDING.search(between):
+            return frozenset(m.start for m in negatives)
+    return frozenset()

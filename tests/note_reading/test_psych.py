@@ -295,6 +295,34 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "favorable",
         ),
         ("Last BHC visit (11/20) deferred d/t daily etoh.", None),
+        # round 19: the newest conclusion governs when the text says it is newer
+        (
+            "IME 04/03: psychological candidacy deferred; records not received.\n"
+            "ADDENDUM 04/22: records reviewed. I amend my opinion: he is a suitable "
+            "psychological candidate.",
+            "favorable",
+        ),
+        (
+            "Since my 02/2024 note, which had deferred his candidacy, he completed CBT. "
+            "Conclusion: he is now cleared from a psychological standpoint.",
+            "favorable",
+        ),
+        # ... not without such a word, and not when the negative comes last
+        ("Cleared from a psychological standpoint. Candidacy deferred pending UDS.", None),
+        ("Cleared from a psychological standpoint. Candidacy deferred.", "unfavorable"),
+        ("Deferred 02/2024. Cleared from a psychological standpoint.", "unfavorable"),
+        ("Psych: now cleared. ADDENDUM: not a candidate until sober.", "unfavorable"),
+        # the evaluation's own report; the evaluator's finding after the sources it drew on
+        (
+            "Psychological evaluation: report states she is a favorable candidate for the trial.",
+            "favorable",
+        ),
+        (
+            "With collateral information from his wife, and testing, I found him to be a "
+            "suitable psychological candidate for the pump.",
+            "favorable",
+        ),
+        ("Patient states she was cleared by psychology.", None),
     ],
 )
 def test_pinned_case(text: str, expected: str | None) -> None:

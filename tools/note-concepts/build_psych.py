@@ -191,7 +191,10 @@ OTHERP = (
 SWITCH = (
     r"(?:\b(?:and|but|while|whereas)\s+(?:s?he|pt|patient|the\s+patient)\s+(?:is|was|remains|has|appears|"
     r"seems|herself|himself)|\b(?:pt|patient)\s+(?:is|was|remains|has|herself|himself)\b|"
-    r"\b(?:pt|patient)'s\s+own)"
+    r"\b(?:pt|patient)'s\s+own"
+    # the evaluator's own finding after the sources it drew on ("collateral information from
+    # his wife, and psychometric testing, I found him to be a suitable candidate")
+    r"|\b(?:I|we)\s+(?:found|find|consider|considered|deem|deemed|judge|judged)\s+(?:him|her|them|the\s+patient|pt)\b)"
 )
 # what may sit between "Psych eval" and its verdict: dates, "done", "result", "by Dr. X", arrows
 FILL = (
@@ -699,6 +702,8 @@ T(
     *led(rf"\b{FAVWORD}\b{gap(40)}{STANDX}"),
     rf"\b{STANDX}\s*,?{gap(40)}\b{FAVWORD}\w*{TAIL}",
     # hearsay: someone reports that he or she was cleared (not a documented conclusion)
+    # (not the evaluation's own report: "report states she is a favorable candidate")
+    r"(?<!report\s)(?<!letter\s)(?<!evaluation\s)(?<!eval\s)(?<!assessment\s)(?<!psychologist\s)"
     rf"\b(?:report(?:s|ed)?|stat(?:es|ed)|sa(?:ys|id)|told\s+\w+|claim(?:s|ed)?|believ(?:es|ed)|"
     rf"think(?:s)?|thought|heard)\s+(?:that\s+)?(?:s?he|they|her|him)\s+(?:was|were|had\s+been|has\s+been|"
     rf"is|would\s+be)\s+[\"'\u201c\u2018]?(?:an?\s+)?(?:\w+\s+)?{FAVWORD}\w*{TAIL}",
@@ -742,6 +747,9 @@ TERMINATE = sorted(
             "point of view",
         )
     ]
+    # the evaluator's own finding ends what the sources before it said ("collateral
+    # information from his wife, and testing, I found him to be a suitable candidate")
+    + [f"{who} {verb}" for who in ("i", "we") for verb in ("found", "find", "consider", "deem")]
     + [
         "no barriers",
         "no barrier",

@@ -922,9 +922,17 @@ infection = {
         *(
             {"literal": lit, "category": "HYPOTHETICAL", "direction": "FORWARD"}
             for lit in (
-                "consent lists", "consent listed", "consent form lists", "consent includes",
-                "risks include", "risks included", "risks including", "risks, including",
-                "risks such as", "risks discussed included", "risks discussed including",
+                "consent lists",
+                "consent listed",
+                "consent form lists",
+                "consent includes",
+                "risks include",
+                "risks included",
+                "risks including",
+                "risks, including",
+                "risks such as",
+                "risks discussed included",
+                "risks discussed including",
             )
         ),
         # "Completed 6 wks IV vancomycin in March for pocket infection": the course is over
@@ -935,7 +943,14 @@ infection = {
             "maxScope": 6,
             "pattern": [
                 {"LOWER": {"IN": ["completed", "finished", "completing"]}},
-                *({"TEXT": {"NOT_IN": [".", ";", ":"]}, "LOWER": {"NOT_IN": ["for", "but", "now", "and"]}, "OP": "?"} for _ in range(7)),
+                *(
+                    {
+                        "TEXT": {"NOT_IN": [".", ";", ":"]},
+                        "LOWER": {"NOT_IN": ["for", "but", "now", "and"]},
+                        "OP": "?",
+                    }
+                    for _ in range(7)
+                ),
                 {"LOWER": "for"},
             ],
         },
