@@ -351,7 +351,8 @@ _REPORT = r"(?:says|said|told|reports|reported)"
 _TO_VERB = rf"[\s,]{{1,3}}(?:(?!\b{_REPORT}\b)[\w\s,]){{0,40}}?"
 OTHER_PERSON = re.compile(
     r"\b(?:husband|wife|spouse|mother|father|mom|dad|son|daughter|brother|sister|friend|"
-    r"roommate|room-mate|neighbou?r|cousin|aunt|uncle|grandmother|grandfather)(?:-in-law)?"
+    r"roommate|room-mate|neighbou?r|cousin|aunt|uncle|grandmother|grandfather|co-?worker|"
+    r"colleague|co-?claimant)(?:-in-law)?"
     rf"(?:'s\b|{_TO_VERB}\b(?:had|has|got|gets|underwent|received|tried|did|was|pain)\b"
     # ... but a relative telling what the patient said is the patient's ("son says she reported")
     rf"|{_TO_VERB}\b{_REPORT}\b(?!\s+(?:that\s+)?(?:she|he|pt|"
@@ -365,7 +366,7 @@ OTHER_PERSON = re.compile(
 PLANNED = re.compile(
     r"\b(?:schedul\w*|plan(?:ned|ning|s)?|to\s+be\s+(?:scheduled|done|arranged|performed|booked|"
     r"repeated)|will|next\s+(?:week|month|visit|time)|tomorrow|upcoming|pending|postponed|"
-    r"cancel+ed|declined?|defer\w*|moved\s+to|re-?schedul\w*|consider\w*|candidate\s+for|interested\s+in|"
+    r"cancel+ed|declined?|defer\w*|moved\s+to|re-?schedul\w*|consider\w*(?!\s+(?:the\s+|it\s+|this\s+)?(?:trial|test(?:\s+dose)?|injection|response|result)?\s*(?:an?\s+|to\s+(?:be|have\s+been)\s+)?(?:success|successful|positive|failure|failed|negative))|candidate\s+for|interested\s+in|"
     r"(?:vs\.?|versus)\s+(?:an?\s+)?(?:SCS|spinal|stim\w*|pump|implant|IT|intrathecal|trial|"
     r"surgery|conservative|medical|continued)|if|hop(?:e|es|ing)|abort\w*|attempt\w*|never|"
     r"goals?|expect\w*|request\w*|awaiting|future|would\s+like|wish\w*|wants?|discuss\w*(?!\s+(?:the\s+)?(?:results?|"

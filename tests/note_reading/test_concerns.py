@@ -112,6 +112,8 @@ def test_an_unclassified_contraindication_word_makes_the_concept_uncertain(
         "Functional prognosis guarded.",
         "Follow up in 3 months.",
         "Trial period of 3 days, then review.",
+        # a prognosis for recovery, however judged, is no survival
+        "Claimant's prognosis for full recovery is guarded.",
         "Pain meds: one or two tablets every 6 hours.",
         "Plan: next refill 05/21, DEXA due 06/2025, RTC 3 mo.",
         "Prognosis for functional recovery is guarded.",

@@ -302,6 +302,13 @@ def test_dev_note(note: dict[str, Any]) -> None:
         # ... but not a relative's own treatment
         ("IT trial next week. Dad reports his knee injection gave 70% relief.", PainResponse()),
         ("she faces surgery next week; IT trial planned.", PainResponse()),
+        # round 19: a trial considered a success is a result, not a plan
+        (
+            "On the day of the intrathecal test injection the pain went from a seven to a "
+            "three, and he considered the trial a success.",
+            PainResponse(7, 3),
+        ),
+        ("We will consider an IT trial; pain 8/10 now, was 3/10 after the ESI.", PainResponse()),
     ],
 )
 def test_pinned(text: str, expected: PainResponse) -> None:

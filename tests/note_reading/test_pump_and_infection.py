@@ -238,6 +238,9 @@ def test_missed_and_late_refills_are_flagged(text: str) -> None:
         "Explained to Mr and Mrs Dunne what to do if it sounds; alarm card given.",
         "Late entry: pump representative confirmed the next refill date.",
         "Previous IT pump (explanted 2025 for infection) once ran dry. Current pump on time.",
+        # round 19: alarms shown on a training pump; a reservoir that would be emptied
+        "In-service: demonstrated the low-reservoir and critical alarms on a training pump.",
+        "At the current rate the reservoir would be emptied at ~7.5 weeks; refill q6 weeks.",
         "Residual 2.2 mL as expected. The low reservoir alarm is set for July 14th.",
         "patient had one episode in 2019 where the pump ran empty comma since then all of her "
         "refills have been on time period residual 4.8 cc period next refill in three "

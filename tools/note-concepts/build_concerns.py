@@ -178,7 +178,7 @@ concerns = [
             r"(?i)\b(?:hospice|terminal(?:ly)?(?!\s+(?:degree|illness\s+insurance))|actively\s+dying|imminent(?:ly)?\s+(?:death|dying|demise)|comfort\s+(?:care|measures)(?:\s+only)?)\b"
             r"|(?<!battery\s)(?<!device\s)(?<!pump\s)\bend[- ]of[- ]life\s+(?:care|stage|phase|discussions?|conversations?)\b"
             r"|(?<!functional\s)(?<!pain\s)(?<!neurologic\s)(?<!surgical\s)\b(?:prognosis|life\s+expectancy|LE|expected\s+survival|survival)\b"
-            r"(?!\s+(?:for|of)\s+(?:functional|return|recovery|work|walking|ambulation|pain|neurologic|the\s+(?:back|knee|hip|wound)))"
+            r"(?!\s+(?:for|of)\s+(?:(?:full|complete|meaningful|good|further|neurologic(?:al)?)\s+)?(?:functional|function|return|recovery|work|walking|ambulation|pain|neurologic|the\s+(?:back|knee|hip|wound)))"
             # "next week" is a date, not a span of time left
             r"[^.;\n]{0,40}?(?<!next\s)(?<!last\s)(?<!this\s)(?<!per\s)(?<!each\s)(?<!every\s)"
             r"\b(?:days?|weeks?|wks?|months?|mos?|half\s+a\s+year|short|limited|guarded|grim|dismal|infaust)\b"

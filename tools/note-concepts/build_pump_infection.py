@@ -76,7 +76,7 @@ PUMP_AND_INFECTION_CATEGORIES = (
 
 # ---------------------------------------------------------------------------------- empty pump
 RULED_OUT = r"(?![^.;\n]{0,40}?(?<!not\s)(?<!n't\s)(?<!be\s)(?<!been\s)\b(?:ruled\sout|excluded|not\sthe\scause)\b)"
-NOT_FUTURE = r"(?<!fear\sof\s)(?<!afraid\sof\s)(?<!risk\sof\s)(?<!chance\sof\s)(?<!worried\sabout\s)(?<!concerned\sabout\s)(?<!anxious\sabout\s)(?<!worry\sabout\s)(?<!avoid\s)(?<!prevent\s)(?<!without\s)(?<!will\s)(?<!would\s)(?<!could\s)(?<!might\s)(?<!may\s)(?<!to\s)(?<!not\s)(?<!never\s)(?<!can\s)(?<!won't\s)"
+NOT_FUTURE = r"(?<!would\sbe\s)(?<!will\sbe\s)(?<!could\sbe\s)(?<!may\sbe\s)(?<!might\sbe\s)(?<!fear\sof\s)(?<!afraid\sof\s)(?<!risk\sof\s)(?<!chance\sof\s)(?<!worried\sabout\s)(?<!concerned\sabout\s)(?<!anxious\sabout\s)(?<!worry\sabout\s)(?<!avoid\s)(?<!prevent\s)(?<!without\s)(?<!will\s)(?<!would\s)(?<!could\s)(?<!might\s)(?<!may\s)(?<!to\s)(?<!not\s)(?<!never\s)(?<!can\s)(?<!won't\s)"
 RAN_OUT = rx(
     first=words(r"ran|run|runs|running|gone|had|has|went|going|goes|go"),
     guard=RULED_OUT + COLON_NO + REMOTE_YEAR + NOT_FUTURE,
@@ -508,6 +508,21 @@ empty_pump = {
         *(
             {"literal": lit, "category": "HYPOTHETICAL", "direction": "FORWARD"}
             for lit in ("danger of", "dangers of", "consequences of", "importance of")
+        ),
+        # ... nor one named after what was shown on it ("demonstrated the low-reservoir and
+        # critical alarms on a training pump")
+        *(
+            {"literal": f"on {a} {device}", "category": "HYPOTHETICAL", "direction": "BACKWARD"}
+            for a in ("a", "the")
+            for device in (
+                "training pump",
+                "demo pump",
+                "demonstration pump",
+                "practice pump",
+                "training device",
+                "demo device",
+                "demonstration device",
+            )
         ),
         # a device shown in teaching is not the patient's ("the demonstration pump was set to
         # sound the low reservoir alarm so pt and wife could hear it")
