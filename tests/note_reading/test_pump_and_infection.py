@@ -133,6 +133,8 @@ def test_dev_sensitivity_and_specificity(concept: str) -> None:
         "Implanted in 2021 when she moved here; pump ran empty today.",
         "Reviewed pump alarm log: LRA sounding since Sunday.",
         "Explained alarm; pump beeping at home since Tuesday.",
+        # ... and no further: not across "came for her refill, and"
+        "She never came for her refill, and the pump ran dry.",
         # round 19: a negation inside the phrase is what it states; depletion
         "Recurrence of spasticity after reservoir depletion discovered 2026-04-02.",
         "LRA sounding in clinic.",
@@ -363,6 +365,9 @@ def test_a_negation_does_not_cross_into_the_next_pump_clause(text: str) -> None:
         "The consent lists infection (pocket infection, meningitis) among the risks.",
         "Completed 6 wks IV vancomycin in March for pocket infection; new pocket healed well.",
         "CBC, ESR and CRP every 2 weeks for infection surveillance. Incisions healing.",
+        # "never" negates the few words after it (medspaCy's defaults have only "never had")
+        "He testified the claimant's pocket has never been infected.",
+        "Pocket never infected.",
         "Counseled re s/s infection (fever, redness, drainage). Return precautions.",
         # the event a relative clause says resolved, across its comma
         "She had a pocket infection in twenty nineteen requiring explant, which resolved fully.",
