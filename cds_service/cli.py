@@ -20,8 +20,8 @@ from cds_service.errors import ConfigurationError
 
 EXIT_USAGE, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4
 # The note corpus by round: tuned on (train), earlier held-out sets measured once and tuned on
-# since (dev, dev-r2 to dev-r18: rounds 1 to 18), and the current held-out set
-# (test: round 19).
+# since (dev, dev-r2 to dev-r19: rounds 1 to 19), and the current held-out set
+# (test: round 20).
 CORPUS_SPLITS = (
     "train",
     "dev",
@@ -42,6 +42,7 @@ CORPUS_SPLITS = (
     "dev-r16",
     "dev-r17",
     "dev-r18",
+    "dev-r19",
     "test",
 )
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")
