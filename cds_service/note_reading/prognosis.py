@@ -858,11 +858,26 @@ def _sentence_around(text: str, start: int) -> tuple[str, str]:
     return text[begin:start], text[start : stop.start() if stop else start + _REACH]
 
 
+# A kinship name used as a name, as a child writing for the patient does ("Dad's oncologist
+# said today he probably has about three months"): the patient's own doctor, not a relative's.
+_KIN_NAME = re.compile(r"(?:Dad|Mom|Mum|Daddy|Mommy|Mummy|Papa|Mama)")
+_OWN_DOCTOR = re.compile(
+    r"^['’]s\s+(?:oncologist|doctor|dr\b|surgeon|physician|team|hospice|nurse|pain|neurologist)",
+    re.I,
+)
+
+
 def _someone_else(before: str) -> bool:
     """Whether the clause before the cue is about a relative or another person."""
     clause = before[max((m.end() for m in _CLAUSE_START.finditer(before)), default=0) :]
     return any(
-        _OPENING.match(clause[: r.start()]) and _THEIRS.match(clause[r.end() :])
+        _OPENING.match(clause[: r.start()])
+        and _THEIRS.match(clause[r.end() :])
+        and not (
+            _KIN_NAME.fullmatch(r.group())
+            and not clause[: r.start()].strip()
+            and _OWN_DOCTOR.match(clause[r.end() :])
+        )
         for r in _RELATIVE.finditer(clause)
     )
 

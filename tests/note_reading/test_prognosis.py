@@ -223,6 +223,13 @@ def test_dev_note(note: dict[str, Any]) -> None:
         # round 19: "it's" and a quoted hedged figure after a source that speaks of one
         ('Son says the oncologist told the family it\'s "maybe a month or two."', 2.0),
         ("It's 3 months since the implant.", None),
+        # round 20: a proxy's message calls the patient "Dad"; a relative's own doctor is theirs
+        (
+            "Daughter (proxy) 03/02 18:10: Dad's oncologist said today he probably has about "
+            "three months.",
+            3.0,
+        ),
+        ("Her dad's oncologist said he has about three months.", None),
         ("Parents informed at the family meeting that time is likely weeks to a few months.", 3.0),
         # the patient and a relative told together: both listen, the prognosis is the patient's
         ("Told him and his wife he likely has about 3 months left.", 3.0),

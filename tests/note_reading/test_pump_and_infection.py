@@ -135,6 +135,8 @@ def test_dev_sensitivity_and_specificity(concept: str) -> None:
         "Explained alarm; pump beeping at home since Tuesday.",
         # ... and no further: not across "came for her refill, and"
         "She never came for her refill, and the pump ran dry.",
+        # round 20: the pump emitting an alert
+        "Pt's ITB pump has been emitting a repeating two-tone alert since 0900.",
         # round 19: a negation inside the phrase is what it states; depletion
         "Recurrence of spasticity after reservoir depletion discovered 2026-04-02.",
         "LRA sounding in clinic.",
@@ -243,6 +245,8 @@ def test_missed_and_late_refills_are_flagged(text: str) -> None:
         # round 19: alarms shown on a training pump; a reservoir that would be emptied
         "In-service: demonstrated the low-reservoir and critical alarms on a training pump.",
         "At the current rate the reservoir would be emptied at ~7.5 weeks; refill q6 weeks.",
+        # an alert that is a message, not the pump's
+        "Plan: calendar reminders, portal alerts.",
         "Residual 2.2 mL as expected. The low reservoir alarm is set for July 14th.",
         "patient had one episode in 2019 where the pump ran empty comma since then all of her "
         "refills have been on time period residual 4.8 cc period next refill in three "

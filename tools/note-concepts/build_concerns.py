@@ -52,6 +52,15 @@ NOT_AFTER_DEVICE = "".join(
         "glucose", "CGM", r"insulin\spump", r"feeding\spump", r"IV\spump", r"PCA\spump", "alarm",
     )
 )  # fmt: skip
+# An alert that is a message, not the pump's: "portal alerts", "a BPA alert", "sepsis alert".
+NOT_A_REMINDER = "".join(
+    rf"(?<!{word}\s)"
+    for word in (
+        "portal", "text", "email", "e-mail", "calendar", "reminder", "app", "BPA", "EHR",
+        "system", "result", "lab", "sepsis", "fall", "allergy", "medication", "drug", "SMS",
+        "phone", "best-practice", "practice", "safety", "chart", "MyChart",
+    )
+)  # fmt: skip
 # The alarm taught, not heard: "Reviewed pump alarm with pt (played a sample tone)".
 NOT_TAUGHT = "".join(
     rf"(?<!{verb}\s{the}{pump})"
@@ -104,7 +113,7 @@ concerns = [
             r"(?<!clean\sand\s)(?<!clean,\s)(?<!clean/)(?<!c/)(?<!clean\s&\s)\b(?:empty|emptied|depleted|depletion|dry)\b(?!\s+(?:mouth|skin|eyes?|cough|stomach|bladder|weight|needle|heaves|dressing|powder|inhaler|erase|ice|socket|and\s+intact)|[- ](?:powder|erase))"
             rf"|{NOT_FUTURE}\b(?:ran|run|runs|running)\s+(?:out|dry|low|empty)\b(?!\s+of\b(?!\s+(?:(?:her|his|the|their)\s+)?(?:IT\b|intrathecal|pump|reservoir|baclofen|morphine|hydromorphone|dilaudid|ziconotide|prialt|bupivacaine|drug|medication)))"
             r"|\bout\s+of\s+(?:drug|medication|meds?|baclofen|morphine|hydromorphone|dilaudid|ziconotide|prialt|bupivacaine)\b"
-            rf"|{NOT_AFTER_DEVICE}{NOT_TAUGHT}\b(?:alarm(?:s|ed|ing)?|beep(?:s|ed|ing)?|chirp(?:s|ed|ing)?|LRAs?)\b"
+            rf"|{NOT_AFTER_DEVICE}{NOT_TAUGHT}\b(?:alarm(?:s|ed|ing)?|{NOT_A_REMINDER}alert(?:s|ed|ing)?|beep(?:s|ed|ing)?|chirp(?:s|ed|ing)?|two-tone|LRAs?)\b"
             rf"(?![^.\n]{{0,100}}\b{OTHER_DEVICE}\b)"
             r"(?!\s*(?:dates?|days?|intervals?|set\b|setting|settings|thresholds?|levels?|limits?|volumes?|programmed|program\b|reset|:\s*\d|\(?\d|on\s+\d|at\s+\d|tones?|sounds?\s+like|teaching|education|instructions?|reviewed|explained|demonstrat\w*|expected|projected|scheduled|due|tests?\b|checks?\b|will|would|should|may|might|can|could"
             # teaching material: "alarm card given", "alarm leaflet"

@@ -191,6 +191,8 @@ ALARM = rx(
         rf"|{NOT_OTHER_ALARM}\balarms?\s(?:is\s|was\s|has\sbeen\s|have\sbeen\s|kept\s|keeps\s|started\s|began\s|now\s|still\s)?{ALARM_STATE}",
         r"|\balarm(?:ing|ed)\s(?:since|for\s|x\s?\d|all\s|overnight|continuously|intermittently|at\shome|in\sclinic)",
         r"|\b(?:audible|sounding|beeping|active|continuous)\s(?:pump\s)?alarms?\b",
+        # "Pt's ITB pump has been emitting a repeating two-tone alert since 0900"
+        rf"|{NOT_OTHER_ALARM}\b(?:pump|device|ITP|ITB|IT\spump|intrathecal\spump|SynchroMed|Prometra)\s(?:has\sbeen\s|is\s|was\s|keeps\s|kept\s|started\s)?(?:emitting|giving\soff|making|sounding|playing)\s(?:an?\s)?(?:[\w-]+\s){{0,3}}?(?:alerts?|alarms?|tones?|beeps?|beeping|chimes?|sounds?|noises?)\b",
         rf"|{CELL}\s{{0,4}}(?:sounding|alarming|beeping|going\soff|triggered)\s{{0,4}}$",
     ),
 )
