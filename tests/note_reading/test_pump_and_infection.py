@@ -137,6 +137,8 @@ def test_dev_sensitivity_and_specificity(concept: str) -> None:
         "She never came for her refill, and the pump ran dry.",
         # round 20: the pump emitting an alert
         "Pt's ITB pump has been emitting a repeating two-tone alert since 0900.",
+        "Dressing dry; reservoir empty on interrogation.",
+        "Reservoir aspirated 0.3 mL, expected 4.2 mL.",
         # round 19: a negation inside the phrase is what it states; depletion
         "Recurrence of spasticity after reservoir depletion discovered 2026-04-02.",
         "LRA sounding in clinic.",
@@ -247,6 +249,10 @@ def test_missed_and_late_refills_are_flagged(text: str) -> None:
         "At the current rate the reservoir would be emptied at ~7.5 weeks; refill q6 weeks.",
         # an alert that is a message, not the pump's
         "Plan: calendar reminders, portal alerts.",
+        # round 20: a dry dressing; told in a past year that it ran out; CSF from the catheter
+        "PACU: pump interrogated, reservoir 18.5 mL, no alarms; dressing dry.",
+        'Pt was told in 2022 that he had "run out" once; none since.',
+        "Old pump aspirated 9.6 mL (expected 9.8 mL). Catheter aspirated 0.3 mL CSF - patent.",
         "Residual 2.2 mL as expected. The low reservoir alarm is set for July 14th.",
         "patient had one episode in 2019 where the pump ran empty comma since then all of her "
         "refills have been on time period residual 4.8 cc period next refill in three "

@@ -110,7 +110,7 @@ concerns = [
         "why": "a reservoir word (empty, dry, ran out, zero volume, an alarm or beeping) that the empty-pump patterns did not classify",
         "pattern": (
             rf"(?i)(?:{NOT_FUTURE}(?<!run\s)(?<!runs\s)(?<!ran\s)(?<!go\s)(?<!going\s)(?<!went\s)(?<!gone\s)"
-            r"(?<!clean\sand\s)(?<!clean,\s)(?<!clean/)(?<!c/)(?<!clean\s&\s)\b(?:empty|emptied|depleted|depletion|dry)\b(?!\s+(?:mouth|skin|eyes?|cough|stomach|bladder|weight|needle|heaves|dressing|powder|inhaler|erase|ice|socket|and\s+intact)|[- ](?:powder|erase))"
+            r"(?<!clean\sand\s)(?<!clean,\s)(?<!clean/)(?<!c/)(?<!clean\s&\s)(?<!dressing\s)(?<!dressings\s)(?<!bandage\s)(?<!incision\s)(?<!incisions\s)(?<!wound\s)(?<!skin\s)\b(?:empty|emptied|depleted|depletion|dry)\b(?!\s+(?:mouth|skin|eyes?|cough|stomach|bladder|weight|needle|heaves|dressing|powder|inhaler|erase|ice|socket|and\s+intact)|[- ](?:powder|erase))"
             rf"|{NOT_FUTURE}\b(?:ran|run|runs|running)\s+(?:out|dry|low|empty)\b(?!\s+of\b(?!\s+(?:(?:her|his|the|their)\s+)?(?:IT\b|intrathecal|pump|reservoir|baclofen|morphine|hydromorphone|dilaudid|ziconotide|prialt|bupivacaine|drug|medication)))"
             r"|\bout\s+of\s+(?:drug|medication|meds?|baclofen|morphine|hydromorphone|dilaudid|ziconotide|prialt|bupivacaine)\b"
             rf"|{NOT_AFTER_DEVICE}{NOT_TAUGHT}\b(?:alarm(?:s|ed|ing)?|{NOT_A_REMINDER}alert(?:s|ed|ing)?|beep(?:s|ed|ing)?|chirp(?:s|ed|ing)?|two-tone|LRAs?)\b"

@@ -138,7 +138,9 @@ ZERO_VOLUME = rx(
         # (up to 32 characters between, no digit: "reservoir aspirated by pain team at bedside: 0 mL")
         # (not a difference: "residual within 0.3 mL of expected")
         rf"\b{VOLKEY}\b(?:(?!\b(?:discrepanc|differen|diff\b|varian|error|bolus|change|delta|loss|within))[^.;\n\d]){{0,32}}?{ZERO}"
-        r"(?!\s?(?:of|from)\s(?:the\s)?(?:expected|predicted|calculated|calc|projected))",
+        r"(?!\s?(?:of|from)\s(?:the\s)?(?:expected|predicted|calculated|calc|projected))"
+        # (CSF from the catheter is no reservoir volume: "Catheter aspirated 0.3 mL CSF - patent")
+        r"(?<!catheter\saspirated\s\d\.\d\s)(?!\s?(?:mls?|cc)?\s?(?:of\s)?CSF\b)",
         rf"|\b{VOLKEY}\b[^.;\n\d]{{0,12}}?\b(?:zero|nil)\b|\bzero\s(?:residual|volume|drug|mL)\b",
         rf"|{ZERO}\s?(?:mls?|cc)\s(?:aspirated|residual|remaining|in\s(?:the\s)?reservoir|recovered|withdrawn|returned|left)\b",
         # a table cell of its own ("| 0.0 mL |", an HTML cell "0 mL")
