@@ -81,10 +81,12 @@ def superseded(text: str, mentions: Sequence[Mention]) -> frozenset[int]:
     "I amend my opinion", "he is now cleared"). A negative after the favorable one, or no
     such word, leaves every negative standing (a negative anywhere then wins, as before).
     """
+    # (only the negatives candidacy counts: asserted, or negated as "I cannot recommend" is)
     negatives = [
         m
         for m in mentions
-        if m.category in NEGATIVE or (m.category == "FAVORABLE_CANDIDATE" and m.negated)
+        if (m.category in NEGATIVE and (m.asserted or m.negated))
+        or (m.category == "FAVORABLE_CANDIDATE" and m.negated)
     ]
     if not negatives:
         return frozenset()

@@ -323,6 +323,20 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "favorable",
         ),
         ("Patient states she was cleared by psychology.", None),
+        # round 20: a prior deferral said to be superseded; the rehab unit's psychologist
+        (
+            "Re-assessment after deferral on 02/28. Since then 8 CBT sessions. Updated "
+            "impression: he is now an appropriate candidate for the IT trial from a "
+            "psychological standpoint. Prior deferral superseded by this note.",
+            "favorable",
+        ),
+        ("B: T11 SCI; cleared by rehab psych 3/5 - no contraindication to pump.", "favorable"),
+        (
+            "Psych clearance received: appropriate candidate for intrathecal pump (rehab psych, "
+            "4/18).",
+            "favorable",
+        ),
+        ("Cleared for acute rehab admission.", None),
     ],
 )
 def test_pinned_case(text: str, expected: str | None) -> None:

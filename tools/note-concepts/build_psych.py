@@ -61,7 +61,9 @@ EVALN = (
     r"w/?u|work-?up|opinion|review|visit|f/u)"
 )
 PSYPH = (
-    rf"(?:(?:pre-?(?:implant|pump|trial|surgical|op|procedur\w+)|presurgical|formal|pain)\s+)?"
+    rf"(?:(?:pre-?(?:implant|pump|trial|surgical|op|procedur\w+)|presurgical|formal|pain"
+    # the rehabilitation unit's psychologist: "cleared by rehab psych 3/5"
+    rf"|rehab(?:ilitation)?|neuro|health|clinical)\s+)?"
     rf"{PSYN}(?:'s)?(?:\s+{EVALN})?"
 )
 PSYPH_EVAL = (
@@ -159,7 +161,7 @@ OTHERPROC = (
     r"deep\s+brain\s+stim\w*|(?-i:ECT)|kyphoplasty|(?:joint|knee|hip)\s+replacement|"
     r"(?-i:TKA|THA)|"
     # a clearance for something other than a procedure ("cleared him for admission to rehab")
-    r"(?:acute\s+|inpatient\s+)*rehab\w*|admission|(?-i:IRF)|return\s+to\s+work|driving)"
+    r"(?:acute\s+|inpatient\s+)*rehab\w*(?!\s+psych)|admission|(?-i:IRF)|return\s+to\s+work|driving)"
 )
 MEDSRC = (
     r"(?:medical(?:ly)?|cardiac|cardiology|cardiologist|cardio|(?-i:PCP)|primary\s+care(?:\s+"
@@ -896,6 +898,10 @@ LIFTED = [
     f"{verb} {done}"
     for verb in ("is", "was", "has been", "have been", "is now", "now")
     for done in ("lifted", "rescinded", "withdrawn", "superseded", "resolved")
+] + [
+    # "Prior deferral superseded by this note."
+    f"{done} by"
+    for done in ("superseded", "rescinded", "replaced", "overridden", "lifted")
 ]
 EARLIER_EVALUATION = [
     f"{when} {what}"
@@ -904,6 +910,7 @@ EARLIER_EVALUATION = [
         *("eval", "evaluation", "psych eval", "psychological evaluation", "assessment"),
         # "Last BHC visit (11/20) deferred d/t active daily etoh."
         *("visit", "session", "BHC visit", "psych visit", "psychology visit", "appointment"),
+        "deferral",
     )
 ]
 rules = [{"literal": lit, "category": "CONJ", "direction": "TERMINATE"} for lit in TERMINATE]
