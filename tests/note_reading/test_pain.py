@@ -294,6 +294,7 @@ def test_dev_note(note: dict[str, Any]) -> None:
             PainResponse(8, 4),
         ),
         ("Epidural catheter trial. NRS: D0 9 | D1 5 | D2 3 | D3 4.", PainResponse(9, 3)),
+        ("IT morphine test dose. NRS: pre 8 | 1 h 6 | 2 h 4 | 4 h 2 | 6 h 3.", PainResponse(8, 2)),
         # a parent reporting what the test dose did is reporting the patient's response
         (
             "ITB test dose yesterday. Dad reports the spasm pain is about two-thirds better.",
