@@ -20,8 +20,8 @@ from cds_service.errors import ConfigurationError
 
 EXIT_USAGE, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4
 # The note corpus by round: tuned on (train), earlier held-out sets measured once and tuned on
-# since (dev, dev-r2 to dev-r19: rounds 1 to 19), and the current held-out set
-# (test: round 20).
+# since (dev, dev-r2 to dev-r20: rounds 1 to 20), and the current held-out set
+# (test: round 21).
 CORPUS_SPLITS = (
     "train",
     "dev",
@@ -43,6 +43,7 @@ CORPUS_SPLITS = (
     "dev-r17",
     "dev-r18",
     "dev-r19",
+    "dev-r20",
     "test",
 )
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")
