@@ -235,6 +235,19 @@ _ESTIMATED_TAIL = (
     r"(?:\s+(?:survival|prognosis|LE|life\s+expectancy))?(?:\s+(?:of|at|to\s+be|as))?"
     rf"\s*{_QUOTE}{FIGURE}{_QUOTE}" + _ends_clause(r"or\s+less", r"left\b")
 )
+# "without further therapy, about six months": what is left if treatment stops.
+_WITHOUT = (
+    r"\bwithout\s+(?:further|more|any|additional|more\s+active|disease-directed)?\s*"
+    r"(?:therapy|treatment|chemo\w*|immunotherapy|dialysis|intervention)\b"
+    r"(?=\s*,?\s*(?:(?:s?he|pt|the\s+patient)\s+(?:has|may\s+have|would\s+have|likely\s+has)\s+)?"
+    r"[\"'“‘]?\s*(?:~|<|≤|about|approximately|approx|likely|probably|perhaps|maybe|only|at\s+most"
+    r"|less\s+than|under|a\s+month|a\s+few|a\s+couple|\d|one|two|three|four|five|six|weeks|days"
+    r"|months)\b)"
+)
+_WITHOUT_TAIL = (
+    r"\s*,?\s*(?:(?:s?he|pt|the\s+patient)\s+(?:has|may\s+have|would\s+have|likely\s+has)\s+)?"
+    rf"{_QUOTE}{FIGURE}{_QUOTE}" + _ends_clause(r"or\s+less", r"left\b", r"with\b")
+)
 # "was given 3-6 months", "his oncologist gave him weeks".
 _GIVEN = (
     r"\b(?:was|were|been|initially|originally|recently|only)\s+given\b"
@@ -450,6 +463,7 @@ def target_patterns() -> dict[str, str]:
         _CONTINUED,
         _ESTIMATE,
         _ESTIMATED,
+        _WITHOUT,
         _ONC,
         _FINAL,
         _PER_ONC,
@@ -758,6 +772,7 @@ _PER = re.compile(r"per\s+", re.I)
 _ONC_FORM = _form(_ONC, _ONC_TAIL)
 _ESTIMATE_FORM = _form(_ESTIMATE, _ESTIMATE_TAIL)
 _ESTIMATED_FORM = _form(_ESTIMATED, _ESTIMATED_TAIL)
+_WITHOUT_FORM = _form(_WITHOUT, _WITHOUT_TAIL)
 _TO_LIVE_RE = re.compile(_TO_LIVE, re.I)
 _NORMAL_RE = re.compile(_NORMAL, re.I)
 _SURPRISE_RE = re.compile(_SURPRISE + _SURPRISE_TAIL, re.I)
@@ -781,6 +796,7 @@ def statement_months(text: str, start: int) -> float | None:
         (_GIVEN_FORM, True),
         (_ESTIMATE_FORM, True),
         (_ESTIMATED_FORM, True),
+        (_WITHOUT_FORM, True),
         (_ONC_FORM, True),
         (_TALKING_FORM, False),
         (_DEATH_FORM, False),

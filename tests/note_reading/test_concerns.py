@@ -72,6 +72,8 @@ ROOT = Path(__file__).resolve().parents[2]
         ),
         # "a month" straight after a quote mark is a span of time left, as "less than a month"
         ('Son says the surgeon told them "a month, maybe."', "TERMINAL"),
+        # round 21: a team's estimate written as "most likely <span>"
+        ("Advanced HF team: most likely 3 to 6 months on home milrinone.", "TERMINAL"),
         # round 18: a relative who tells is the teller; the alarm card's date is the patient's
         (
             "When I phoned mum she told me they missed the refill appointment on 20/02.",
@@ -210,6 +212,11 @@ def test_a_stray_cell_pair_mark_in_a_long_note_costs_one_scan(where: str) -> Non
     start = time.monotonic()
     READER.plan(text)
     assert time.monotonic() - start < 5.0
+
+
+def test_how_long_an_alarm_has_sounded_is_not_time_left() -> None:
+    summary = READER.summarize('Wife reports his pump "has been beeping for a few days".')
+    assert "TERMINAL" not in summary.uncertain and summary.has("EMPTY_PUMP")
 
 
 def test_a_duration_is_not_time_left() -> None:

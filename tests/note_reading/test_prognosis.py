@@ -230,6 +230,13 @@ def test_dev_note(note: dict[str, Any]) -> None:
             3.0,
         ),
         ("Her dad's oncologist said he has about three months.", None),
+        # round 21: what is left without further treatment
+        (
+            "Discussed with pt and son: without further therapy, about six months.",
+            pytest.approx(6 - prognosis.JUST_UNDER),
+        ),
+        ("Without further treatment she would have 2-3 months.", 3.0),
+        ("Without therapy, 6 weeks of PT would not help.", None),
         ("Parents informed at the family meeting that time is likely weeks to a few months.", 3.0),
         # the patient and a relative told together: both listen, the prognosis is the patient's
         ("Told him and his wife he likely has about 3 months left.", 3.0),

@@ -139,6 +139,8 @@ def test_dev_sensitivity_and_specificity(concept: str) -> None:
         "Pt's ITB pump has been emitting a repeating two-tone alert since 0900.",
         "Dressing dry; reservoir empty on interrogation.",
         "Reservoir aspirated 0.3 mL, expected 4.2 mL.",
+        # round 21: a relative at the bedside reports; a quoted "has been beeping"
+        'Wife at bedside reports his pump "has been beeping for a few days".',
         # round 19: a negation inside the phrase is what it states; depletion
         "Recurrence of spasticity after reservoir depletion discovered 2026-04-02.",
         "LRA sounding in clinic.",

@@ -34,6 +34,8 @@ SIGN = r"(?:erythema(?:tous)?|red(?:ness)?|swollen|swelling|warm(?:th)?|indurat\
 SIGN_GAP = r"(?:(?!\b(?:for|or|nor|no|not|without|w/o|denies|negative)\b)[^.;\n])"
 # A short span of time left: "less than 6 months", "maybe 2-3 months", "a few weeks".
 TIME_LEFT = (
+    # (not how long something has gone on: "has been beeping for a few days")
+    r"(?<!\bfor)(?<!\bfor\s)(?<!\bpast)(?<!\bpast\s)(?<!\blast)(?<!\blast\s)"
     r"(?:[\"'\u201c]?\s*(?:(?:probably|possibly|likely|maybe|perhaps|about|approximately|approx\.?|roughly|only|"
     r"at\s+most|less\s+than|under|fewer\s+than|<|~|\u2264)\s*){0,3}"
     r"(?:[1-6]|one|two|three|four|five|six|a\s+few|a\s+couple\s+of|several|some|(?:(?<=than\s)|(?<=under\s)|(?<=maybe\s)|(?<=about\s)|(?<=only\s)|(?<=perhaps\s)|(?<=[\"'\u201c]))a(?=\s+(?:month|week)\b))"
@@ -193,7 +195,8 @@ concerns = [
             r"\b(?:days?|weeks?|wks?|months?|mos?|half\s+a\s+year|short|limited|guarded|grim|dismal|infaust)\b"
             # time left, told or estimated: "were told 'probably less than 6 months'",
             # "oncology now estimates 1-2 months", "mom has 'maybe 2-3 months'"
-            rf"|\b(?:told|tells|estimates?|estimated|expects?|expected|gave|given|gives|predicts?|predicted|has|have|left\s+with)\b"
+            # ("most likely 3 to 6 months on home milrinone", as a team's estimate is written)
+            rf"|\b(?:told|tells|estimates?|estimated|expects?|expected|gave|given|gives|predicts?|predicted|has|have|left\s+with|most\s+likely)\b"
             rf"[^.;\n\d]{{0,25}}?{TIME_LEFT}"
             rf"|{TIME_LEFT}(?=[^.;\n]{{0,20}}\b(?:to\s+live|left|remaining|of\s+life|survival|to\s+survive)\b)"
             # "does not expect him to survive beyond the spring" (the "not" is a PSEUDO cue)
