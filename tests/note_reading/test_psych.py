@@ -337,6 +337,15 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "favorable",
         ),
         ("Cleared for acute rehab admission.", None),
+        # round 21: a favorable evaluation named as such; a table cell after a bracket; a
+        # letter's "no psychological reason you should not go forward"
+        ("Pump implanted 2022 after favorable pre-implant psychological evaluation.", "favorable"),
+        ("Psych evaluation (pre-implant): Completed - Favorable", "favorable"),
+        (
+            "I found no psychological reason you should not go forward with the pump trial.",
+            "favorable",
+        ),
+        ("Pt should not proceed with the IT trial from a psychological standpoint.", None),
     ],
 )
 def test_pinned_case(text: str, expected: str | None) -> None:

@@ -422,13 +422,24 @@ F2 = (
     rf"\b{PSYPH_EVAL}\b{sgap(50)}\b(?:and|which)\s+(?:is|was)\s+(?:favou?rable|approved)\b"
     r"(?!\s+(?:response|outcome|prognosis|results?|course|effects?|trial|risk|benefit))",
     # "Psych evaluation returned from Dr. Hanna - favorable"
+    # (a bracket or a table cell's colon may come first: "Psych evaluation (pre-implant):
+    # Completed - Favorable")
     rf"\b{PSYPH_EVAL}(?:\s+(?:for|re:?)\s+(?:the\s+|her\s+|his\s+)?(?:[\w-]+\s+){{0,2}}?{ITW}\w*)?"
-    rf"\s+(?:has\s+|was\s+|is\s+)?(?:returned|came\s+back|back|received|rec'?d|reviewed|completed?)"
+    rf"(?:\s*\([^()\n]{{0,40}}\))?(?:\s*[:|])?"
+    rf"\s*(?:has\s+|was\s+|is\s+)?(?:returned|came\s+back|back|received|rec'?d|reviewed|completed?)"
     rf"(?:\s+(?:from|by|with)\s+(?:{TITLE})?[\w'-]+(?:\s+[\w'-]+)?)?(?:\s*\([^()\n]{{0,40}}\))?\s*[,:|\-\u2013]\s*"
     r"(?:favou?rable\b(?!\s+(?:response|outcome|prognosis|results?|course|effects?|trial|risk|benefit))"
     # ... or cleared, quoted or not, and nothing after it but what it is for ('back: "Cleared."')
     rf"|[\"'\u201c]?cleared(?:\s+for\s+{ITOBJ})?\s*(?:[.!,;|\"'\u201d]|$))",
     rf"[:|\-\u2013]\s*favou?rable\s+(?:for\s+{ITOBJ}|{CAND})",
+    # "implanted 2022 after favorable pre-implant psychological evaluation"; "pre-implant
+    # evaluation (2021, Dr. Castillo) favorable and on file"
+    rf"\bfavou?rable\s+(?:(?:pre-?(?:implant|pump|trial|surgical|op)|formal)\s+)?{PSYN}\w*\s+{EVALN}\b",
+    rf"\b(?:pre-?(?:implant|pump|trial)\s+)?{PSYPH_EVAL}\s*\([^()\n]{{0,40}}\)\s*(?:was\s+|is\s+)?favou?rable\b"
+    r"(?!\s+(?:response|outcome|prognosis|results?|course|effects?|trial|risk|benefit))",
+    # "I found no psychological reason you should not go forward with the pump trial"
+    rf"\bno\s+{PSYN}\w*\s+(?:reason|barrier|obstacle)s?\s+(?:why\s+)?(?:you|s?he|they|the\s+patient|pt)\s+"
+    r"(?:should|could|would)\s+not\s+(?:go\s+forward|proceed|move\s+forward|go\s+ahead|have|undergo)\b",
     # a bare "Cleared." as a sentence, a table cell or after a heading
     r"(?:(?<=[.!?\n\u2029])|(?<=[.!?\n\u2029]\s)|(?<=[.!?\n\u2029]\s\s)|^)(?:(?:complete[d]?|done|yes|y)\s*[,\-\u2013:;]?\s*)?"
     r"cleared\s*(?:[.!,|]|$|"
@@ -864,6 +875,15 @@ PSEUDO = [
     (
         "NEGATED_EXISTENCE",
         [
+            # the "not" of "no psychological reason you should not go forward" is the
+            # favorable phrase's own
+            *(
+                f"reason {why}{who} {modal} not {go}"
+                for why in ("", "why ")
+                for who in ("you", "she", "he", "they", "the patient", "pt")
+                for modal in ("should", "could", "would")
+                for go in ("go forward", "proceed", "move forward", "go ahead")
+            ),
             "no hesitation",
             "without hesitation",
             "without reservation",
