@@ -20,8 +20,8 @@ from cds_service.errors import ConfigurationError
 
 EXIT_USAGE, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4
 # The note corpus by round: tuned on (train), earlier held-out sets measured once and tuned on
-# since (dev, dev-r2 to dev-r20: rounds 1 to 20), and the current held-out set
-# (test: round 21).
+# since (dev, dev-r2 to dev-r21: rounds 1 to 21), and the current held-out set
+# (test: round 22).
 CORPUS_SPLITS = (
     "train",
     "dev",
@@ -44,6 +44,7 @@ CORPUS_SPLITS = (
     "dev-r18",
     "dev-r19",
     "dev-r20",
+    "dev-r21",
     "test",
 )
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")
