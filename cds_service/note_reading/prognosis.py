@@ -169,7 +169,7 @@ _LE_LOOK = (
     r"|years|wks|mos|yrs|normal|several|many|a|an|few|one|two|three|four|five|six|seven|eight"
     r"|nine|ten|twelve)\b|\s*:?\s*$)"
 )
-_LE_TAIL = r"\s*(?:[:=]\s*)?(?:(?:est(?:imated)?\.?|approx(?:imately)?\.?|of|is)\s*){0,2}" + FIGURE
+_LE_TAIL = r"\s*(?:[:=|]\s*)?(?:(?:est(?:imated)?\.?|approx(?:imately)?\.?|of|is)\s*){0,2}" + FIGURE
 _PERSON = r"(?:\b(?:s?he|they|the\s+patient|pt|patient)\b|\b(?:mr|mrs|ms)\.?\s+[a-z]+)"
 _QUOTE = r"[\"'“”‘’]?"
 # "she has weeks", "he has a few months, maybe less", "he has 'years' ahead of him": the figure
@@ -211,11 +211,14 @@ _ESTIMATE_TAIL = rf"\s+(?:is|was|would\s+be)\s+{_QUOTE}{FIGURE}{_QUOTE}" + _ends
 # "per onc, 6 weeks until restaging" give none.
 _ONC = (
     r"\b(?:(?:gyn|heme|med|rad|primary|her|his|the|pt's)[\s/-]*)?(?:onc|oncology|oncologist)\b"
-    r"(?=\s*(?:says|said|thinks|estimates|feels|:|-|–|,)?\s*[\"'“‘]?\s*(?:~|<|≤|about|approximately"
+    # (where the oncologist is may come between: "Oncology in Gallup says 3 to 6 months")
+    r"(?=(?:\s+(?:in|at|from)\s+(?-i:[A-Z])[\w.-]*(?:\s+(?-i:[A-Z])[\w.-]*)?)?"
+    r"\s*(?:says|said|thinks|estimates|feels|:|-|–|,)?\s*[\"'“‘]?\s*(?:~|<|≤|about|approximately"
     r"|approx|likely|probably|perhaps|maybe|only|at\s+most|less\s+than|under|a\s+month|a\s+few"
     r"|a\s+couple|\d|one|two|three|four|five|six|weeks|days|months)\b)"
 )
 _ONC_TAIL = (
+    r"(?:\s+(?:in|at|from)\s+(?-i:[A-Z])[\w.-]*(?:\s+(?-i:[A-Z])[\w.-]*)?)?"
     rf"\s*(?:says|said|thinks|estimates|feels|:|-|–|,)?\s*{_QUOTE}{FIGURE}{_QUOTE}"
     + _ends_clause(r"or\s+less", r"even\b", r"left\b", r"if\b")
 )

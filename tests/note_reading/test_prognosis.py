@@ -237,6 +237,10 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ),
         ("Without further treatment she would have 2-3 months.", 3.0),
         ("Without therapy, 6 weeks of PT would not help.", None),
+        # round 22: where the oncologist is; a table cell after "LE"
+        ("Oncology in Gallup says 3 to 6 months.", pytest.approx(6 - prognosis.JUST_UNDER)),
+        ("| LE | 2-3 months |", 3.0),
+        ("Onc f/u in 3 months.", None),
         ("Parents informed at the family meeting that time is likely weeks to a few months.", 3.0),
         # the patient and a relative told together: both listen, the prognosis is the patient's
         ("Told him and his wife he likely has about 3 months left.", 3.0),

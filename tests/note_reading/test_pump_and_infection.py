@@ -141,6 +141,8 @@ def test_dev_sensitivity_and_specificity(concept: str) -> None:
         "Reservoir aspirated 0.3 mL, expected 4.2 mL.",
         # round 21: a relative at the bedside reports; a quoted "has been beeping"
         'Wife at bedside reports his pump "has been beeping for a few days".',
+        # round 22: the pump "crying" as the alarm is described at home
+        "Her husband told me the pump has been crying since Sunday.",
         # round 19: a negation inside the phrase is what it states; depletion
         "Recurrence of spasticity after reservoir depletion discovered 2026-04-02.",
         "LRA sounding in clinic.",

@@ -188,7 +188,7 @@ ALARM = rx(
         r"(?<!before\sthe\s)(?<!before\s)(?<!prior\sto\sthe\s)(?<!until\sthe\s)(?<!avoid\sthe\s)(?<!prevent\sthe\s)(?<!before\sher\s)(?<!before\shis\s)"
         rf"\b(?>{RESWORD}){SETTINGS}",
         rf"|{NOT_OTHER_ALARM}\b(?:pump|device|ITP|ITB|IT\spump|intrathecal\spump|SynchroMed|Prometra)\s(?:'s\s)?(?:alarms?|alarmed|alarming|alert|beeping|beeped|beeps|chirping|chirped|dinging|chiming|buzzing|sounding|going\soff|went\soff"
-        r"|(?:has\sbeen|is|was|kept|keeps|started|began)\s(?:alarming|beeping|chirping|dinging|chiming|buzzing|going\soff|sounding)|[\"'\u201c\u2018]\s?(?:(?:has\sbeen|is|was|keeps|kept)\s)?(?:beeping|alarming|chirping|dinging|chiming))",
+        r"|(?:has\sbeen|is|was|kept|keeps|started|began)\s(?:alarming|beeping|chirping|dinging|chiming|buzzing|going\soff|sounding|crying|ringing|screaming|squealing|whistling)|[\"'\u201c\u2018]\s?(?:(?:has\sbeen|is|was|keeps|kept)\s)?(?:beeping|alarming|chirping|dinging|chiming))",
         SETTINGS,
         rf"|{NOT_OTHER_ALARM}\balarms?\s(?:is\s|was\s|has\sbeen\s|have\sbeen\s|kept\s|keeps\s|started\s|began\s|now\s|still\s)?{ALARM_STATE}",
         r"|\balarm(?:ing|ed)\s(?:since|for\s|x\s?\d|all\s|overnight|continuously|intermittently|at\shome|in\sclinic)",
