@@ -180,9 +180,6 @@ def _ticked_options(row: re.Match[str]) -> str:
 FIELD_LINE = re.compile(r"\n(?=[ \t]*[A-Za-z][A-Za-z0-9 /&()#.'-]{0,30}:(?!//|\d))")
 
 
-# "US: no pocket abscess": a "no" after a colon that goes on to name a finding negates what
-# follows it. ConText's default ": no" rule reads it as an answer looking back ("Fever: no")
-# and prunes the forward "no"; a second space keeps that rule from matching here.
 # Children's and observational pain scales scored 0-10 (FLACC, r-FLACC, Wong-Baker FACES,
 # the Faces Pain Scale-Revised) are read as the numeric pain scale: a trial-day flowsheet in
 # FLACC documents the response as an NRS one does. "FACES" only in capitals ("she faces
@@ -193,6 +190,9 @@ CHILD_PAIN_SCALE = re.compile(
     r"|[Ff]aces[ \t]+[Pp]ain[ \t]+[Ss]cale(?:[ \t]*-?[ \t]*[Rr]evised)?"
     r"|FACES(?:[ \t]+(?:[Ss]cale|[Cc]hart|score))?)(?![\w-])"
 )
+# "US: no pocket abscess": a "no" after a colon that goes on to name a finding negates what
+# follows it. ConText's default ": no" rule reads it as an answer looking back ("Fever: no")
+# and prunes the forward "no"; a second space keeps that rule from matching here.
 COLON_NO_FINDING = re.compile(r"(?i)(?<=:)[ \t]+(?=no[ \t]+[a-z])")
 
 

@@ -225,19 +225,18 @@ TONE_TRIAL = re.compile(r"\b(?:ashworth|MAS|spastic\w*|tone|baclofen)\b", re.I)
 # A log entry's time stamp at the start of a line or a "|" cell: "09:30 NRS 6", "1100 NRS 7",
 # "Day 2 21:00  VAS 30/100", "+3 h NRS 2", "T+4h 2". A score on such a line with no label of
 # its own is a later reading of the log (the baseline is labelled, or the first entry).
-# (A label's colon before a run of entries starts one too: "Pain (FACES): 09:00 6 | 11:30 6".)
+# A clock time ("09:30", "1100") and a day ("D2", "POD 3", "day 1") as a log entry stamps them.
+_CLOCK = r"\d{1,2}:\d{2}|[01]\d[0-5]\d|2[0-3][0-5]\d"
+_DAY = r"(?:day|D|POD)\s?\d{1,2}"
 # (A label's colon, an arrow or a spaced dash before an entry starts one too: "Pain (FACES):
 # 09:00 6 | 11:30 6", "09:45 9/10 -> 11:00 7 -> 13:00 4", "pre-dose 8 - 12:00 six - 14:00 four".)
-_ENTRY = (
-    rf"(?:\d{{1,2}}:\d{{2}}|[01]\d[0-5]\d|2[0-3][0-5]\d|(?:day|D|POD)\s?\d{{1,2}})"
-    rf"[ \t]+(?:\d|{_WORDS}\b)"
-)
+_ENTRY = rf"(?:{_CLOCK}|{_DAY})[ \t]+(?:\d|{_WORDS}\b)"
 LINE_START = re.compile(rf"[\n|\u2029]|(?::|-{{1,2}}>|[→⟶➔⇒]|[ \t][-–])(?=[ \t]+{_ENTRY})", re.I)
 STAMP = re.compile(
     r"[ \t>*-]*(?:(?:day|POD|D)\s*\d{1,2}[ \t,]+)?"
-    r"(?:\d{1,2}:\d{2}|[01]\d[0-5]\d|2[0-3][0-5]\d|\+\s*\d{1,2}\s*h(?:rs?|ours?)?|T\s*\+\s*\d{1,3}\s*h?"
+    rf"(?:{_CLOCK}|\+\s*\d{{1,2}}\s*h(?:rs?|ours?)?|T\s*\+\s*\d{{1,3}}\s*h?"
     # a day alone, before its score: "NRS: D0 9 | D1 5 | D2 3"
-    rf"|(?:day|D|POD)\s?\d{{1,2}}(?=[ \t]+(?:\d|{_WORDS}\b)))"
+    rf"|{_DAY}(?=[ \t]+(?:\d|{_WORDS}\b)))"
     r"(?![\d:/])",
     re.I,
 )

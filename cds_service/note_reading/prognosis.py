@@ -209,17 +209,20 @@ _ESTIMATE_TAIL = rf"\s+(?:is|was|would\s+be)\s+{_QUOTE}{FIGURE}{_QUOTE}" + _ends
 # "3-6 months at best"', "per gyn onc ~2 months even if she gets through this admission". The
 # figure must end the clause (or be hedged), so "Onc: 3 months of chemo", "onc f/u 2 weeks" or
 # "per onc, 6 weeks until restaging" give none.
+# The start of a figure right after a cue: a hedge, a number, or a time word.
+_FIGURE_START = (
+    r"(?:~|<|≤|about|approximately|approx|likely|probably|perhaps|maybe|only|at\s+most|less\s+than"
+    r"|under|a\s+month|a\s+few|a\s+couple|\d|one|two|three|four|five|six|weeks|days|months)\b"
+)
+# (where the oncologist is may come between: "Oncology in Gallup says 3 to 6 months")
+_ONC_WHERE = r"(?:\s+(?:in|at|from)\s+(?-i:[A-Z])[\w.-]*(?:\s+(?-i:[A-Z])[\w.-]*)?)?"
 _ONC = (
     r"\b(?:(?:gyn|heme|med|rad|primary|her|his|the|pt's)[\s/-]*)?(?:onc|oncology|oncologist)\b"
-    # (where the oncologist is may come between: "Oncology in Gallup says 3 to 6 months")
-    r"(?=(?:\s+(?:in|at|from)\s+(?-i:[A-Z])[\w.-]*(?:\s+(?-i:[A-Z])[\w.-]*)?)?"
-    r"\s*(?:says|said|thinks|estimates|feels|:|-|–|,)?\s*[\"'“‘]?\s*(?:~|<|≤|about|approximately"
-    r"|approx|likely|probably|perhaps|maybe|only|at\s+most|less\s+than|under|a\s+month|a\s+few"
-    r"|a\s+couple|\d|one|two|three|four|five|six|weeks|days|months)\b)"
+    rf"(?={_ONC_WHERE}\s*(?:says|said|thinks|estimates|feels|:|-|–|,)?\s*[\"'“‘]?\s*{_FIGURE_START})"
 )
 _ONC_TAIL = (
-    r"(?:\s+(?:in|at|from)\s+(?-i:[A-Z])[\w.-]*(?:\s+(?-i:[A-Z])[\w.-]*)?)?"
-    rf"\s*(?:says|said|thinks|estimates|feels|:|-|–|,)?\s*{_QUOTE}{FIGURE}{_QUOTE}"
+    _ONC_WHERE
+    + rf"\s*(?:says|said|thinks|estimates|feels|:|-|–|,)?\s*{_QUOTE}{FIGURE}{_QUOTE}"
     + _ends_clause(r"or\s+less", r"even\b", r"left\b", r"if\b")
 )
 # An estimating verb with the figure right after it, as terse notes write a prognosis: 'per
@@ -239,17 +242,18 @@ _ESTIMATED_TAIL = (
     rf"\s*{_QUOTE}{FIGURE}{_QUOTE}" + _ends_clause(r"or\s+less", r"left\b")
 )
 # "without further therapy, about six months": what is left if treatment stops.
+_WITHOUT_SUBJECT = (
+    r"\s*,?\s*(?:(?:s?he|pt|the\s+patient)\s+(?:has|may\s+have|would\s+have|likely\s+has)\s+)?"
+)
 _WITHOUT = (
     r"\bwithout\s+(?:further|more|any|additional|more\s+active|disease-directed)?\s*"
     r"(?:therapy|treatment|chemo\w*|immunotherapy|dialysis|intervention)\b"
-    r"(?=\s*,?\s*(?:(?:s?he|pt|the\s+patient)\s+(?:has|may\s+have|would\s+have|likely\s+has)\s+)?"
-    r"[\"'“‘]?\s*(?:~|<|≤|about|approximately|approx|likely|probably|perhaps|maybe|only|at\s+most"
-    r"|less\s+than|under|a\s+month|a\s+few|a\s+couple|\d|one|two|three|four|five|six|weeks|days"
-    r"|months)\b)"
+    rf"(?={_WITHOUT_SUBJECT}[\"'“‘]?\s*{_FIGURE_START})"
 )
 _WITHOUT_TAIL = (
-    r"\s*,?\s*(?:(?:s?he|pt|the\s+patient)\s+(?:has|may\s+have|would\s+have|likely\s+has)\s+)?"
-    rf"{_QUOTE}{FIGURE}{_QUOTE}" + _ends_clause(r"or\s+less", r"left\b", r"with\b")
+    _WITHOUT_SUBJECT
+    + rf"{_QUOTE}{FIGURE}{_QUOTE}"
+    + _ends_clause(r"or\s+less", r"left\b", r"with\b")
 )
 # "was given 3-6 months", "his oncologist gave him weeks".
 _GIVEN = (

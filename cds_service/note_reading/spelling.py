@@ -64,7 +64,9 @@ class Speller:
         # A split word keeps one half as written: the first is the start of a concept word,
         # or the second its end (a cheap test before the two are joined and looked up).
         self._heads = frozenset(w[:i] for w in concept_words for i in range(MIN_PART, len(w)))
-        self._tails = frozenset(w[i:] for w in concept_words for i in range(1, len(w) - 2))
+        self._tails = frozenset(
+            w[i:] for w in concept_words for i in range(1, len(w) - MIN_PART + 1)
+        )
 
     def meant(self, word: str) -> str | None:
         """The concept word ``word`` misspells, in its case (lower, Title or UPPER), or None."""
