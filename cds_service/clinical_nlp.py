@@ -35,6 +35,7 @@ from cds_service.errors import ConfigurationError
 from cds_service.note_reading import pain, prognosis, psych, readability, scope
 from cds_service.note_reading.mention import Mention
 from cds_service.note_reading.psych import candidacy as candidacy  # re-exported
+from cds_service.note_reading.screen import NoteScreen
 from cds_service.note_reading.spelling import Speller
 from cds_service.note_text import CELL_PAIR, SEGMENT_BREAK
 from cds_service.resources import DATA_DIR, load_validated
@@ -468,6 +469,8 @@ class NoteReader:
         }
         spelling = document.get("spelling", {"words": [], "realWords": []})
         self._speller = Speller(spelling["words"], spelling["realWords"])
+        # The safety screen (note_reading/screen.py); a document without one screens nothing.
+        self._screen = NoteScreen(document["screen"]) if "screen" in document else None
         # Keyed by text alone: it caches only budget-free reads, which depend on nothing else.
         self._short = lru_cache(maxsize=4096)(self._read_whole)
 
@@ -481,6 +484,25 @@ class NoteReader:
             return True  # the summary says it is incomplete
         text = self._as_read(text)
         return any(self._by_category[c].search(text) for c in categories if c in self._by_category)
+
+    def screened(self, text: str, summary: NoteSummary | None = None) -> frozenset[str]:
+        """The contraindication concepts ("prognosis", "empty-pump", "infection") whose
+        screening model says this text may report them, whatever the rules read.
+
+        Only ever a reason to verify (note_reading/screen.py): never evidence of anything.
+        One exception: a prognosis figure the rules read from the text ("life expectancy
+        approximately 12 months") stands over the screen, which reads words, not numbers
+        ("12 months" and "2 months" look alike to it). ``summary`` is the text's reading if
+        the caller has one (it may have been read under a budget).
+        """
+        if self._screen is None:
+            return frozenset()
+        flags = self._screen.flagged(text)
+        if "prognosis" in flags:
+            read = summary if summary is not None else self.summarize(text)
+            if read.prognosis_months is not None:
+                flags -= {"prognosis"}
+        return flags
 
     def summarize(self, text: str, budget: ReadingBudget | None = None) -> NoteSummary:
         """What the text asserts, reading at most what the caps and the budget allow.
@@ -980,12 +1002,14 @@ def failure_reasons(summary: NoteSummary) -> frozenset[str]:
 NOTE_CONCEPTS_DIR = DATA_DIR / "note-concepts"
 NOTE_CONCERNS = DATA_DIR / "note-concerns.json"
 NOTE_SPELLING = DATA_DIR / "note-spelling.json"
+NOTE_SCREEN = DATA_DIR / "note-screen.json"
 
 
 def load_note_concepts(
     folder: Path = NOTE_CONCEPTS_DIR,
     concerns_path: Path = NOTE_CONCERNS,
     spelling_path: Path = NOTE_SPELLING,
+    screen_path: Path = NOTE_SCREEN,
 ) -> dict[str, Any]:
     """``common.json`` plus one file per concept, each validated, merged into one document.
 
@@ -1016,6 +1040,7 @@ def load_note_concepts(
             )
     document["concerns"] = _concerns(concerns_path, set(categories))
     document["spelling"] = load_validated(spelling_path, "note-spelling.schema.json")
+    document["screen"] = load_validated(screen_path, "note-screen.schema.json")
     return document
 
 

@@ -568,6 +568,33 @@ def _verify(criterion: str, headline: str, evidence: list[Evidence]) -> Finding:
     )
 
 
+SCREEN_NOTE = (
+    "The note reader found no clear statement of it, but the note's wording resembles notes "
+    "that report it (note safety screen); a clinician must read the note before this "
+    "criterion can be counted as met."
+)
+
+
+def _screened(criterion: str, concept: str, headline: str, notes: list[NoteFact]) -> list[Finding]:
+    """A "verify" for the notes the safety screen flags for ``concept`` (none: no finding).
+
+    The screen catches wordings the rules have not met; it can only ask for a reading,
+    so this never contraindicates and never meets (note_reading/screen.py).
+    """
+    flagged = [n.evidence for n in notes if n.screened(concept)]
+    if not flagged:
+        return []
+    return [
+        Finding(
+            criterion,
+            UNKNOWN,
+            f"could not be fully checked — verify: {headline}",
+            tuple(flagged),
+            notes=(SCREEN_NOTE,),
+        )
+    ]
+
+
 def life_expectancy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> list[Finding]:
     settings = policy.settings["lifeExpectancy"]
     months = settings["minimumMonths"]
@@ -603,6 +630,7 @@ def life_expectancy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -
         if (n.asserts("PROGNOSIS") or n.unsure("PROGNOSIS"))
         and n.summary.prognosis_months is not None
     ]
+    long_prognosis: list[Finding] = []
     if stated:
         latest = stated[-1]
         value = latest.summary.prognosis_months
@@ -620,11 +648,18 @@ def life_expectancy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -
                     notes=(advice,),
                 )
             ]
-        return [
+        long_prognosis = [
             Finding(
                 "life-expectancy", MET, f"documented prognosis ≈{value:.0f} months", (evidence,)
             )
         ]
+    # A stated long prognosis does not outweigh a note the screen flags: it may be the
+    # older estimate ("was 6-12 months, now short weeks").
+    screened = _screened(
+        "life-expectancy", "prognosis", "a recent note may document a short prognosis", notes
+    )
+    if screened or long_prognosis:
+        return screened or long_prognosis
     if settings["missingPrognosis"][ctx.pain_type] == "warn":
         return [
             Finding(
@@ -672,6 +707,14 @@ def active_infection(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) 
     ]
     if unsure:
         return [_verify("active-infection", "a recent note may document an infection", unsure)]
+    screened = _screened(
+        "active-infection",
+        "infection",
+        "a recent note may document an infection",
+        _recent_notes(facts, policy.settings["recentNoteDays"]),
+    )
+    if screened:
+        return screened
     return [Finding("active-infection", MET, "no active infection documented", notes=notes)]
 
 
@@ -749,8 +792,11 @@ def empty_pump(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> lis
     unsure = [n.evidence for n in since_last if n.unsure("EMPTY_PUMP", "MISSED_REFILL")]
     if unsure:
         return [_verify("empty-pump", "a note may report an empty pump or missed refill", unsure)]
+    screened = _screened(
+        "empty-pump", "empty-pump", "a note may report an empty pump or missed refill", since_last
+    )
     if last is None or since is None:
-        return [
+        return screened or [
             Finding(
                 "empty-pump",
                 NOT_CHECKED,
@@ -772,7 +818,9 @@ def empty_pump(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> lis
                 notes=(EMPTY_PUMP_ADVICE,),
             )
         ]
-    return [Finding("empty-pump", MET, f"last refill {days} days ago", (last.evidence,))]
+    return screened or [
+        Finding("empty-pump", MET, f"last refill {days} days ago", (last.evidence,))
+    ]
 
 
 def monitoring_adherence(

@@ -212,6 +212,17 @@ class NoteFact:
             return False
         return self.summary.unsure(*categories)
 
+    @cached_property
+    def _screened(self) -> frozenset[str]:
+        if self.reader is None or not self.text:
+            return frozenset()
+        return self.reader.screened(self.text, self._summary)
+
+    def screened(self, concept: str) -> bool:
+        """Whether the safety screen says the note may report ``concept`` (a reason to
+        verify, never evidence: note_reading/screen.py)."""
+        return concept in self._screened
+
 
 @dataclass(frozen=True)
 class OrderFact:

@@ -12,7 +12,10 @@ text, then the note reader), and its reading is judged the way the criteria judg
 - infection: a site or systemic infection is asserted.
 
 A reading the reader is unsure about ("verify") counts as positive for a contraindication
-concept (that is what the criteria do with it) and as negative for a favorable one.
+concept (that is what the criteria do with it) and as negative for a favorable one; so
+does a contraindication note the safety screen flags (note_reading/screen.py). With a
+reader built without the screen (``notes-eval --rules-only``) the figures are the rules'
+alone.
 
 Beside the per-note figures, ``unsafe_outcomes`` puts every positive safety note of a
 split (empty pump, active infection, short prognosis) into a fully documented record and
@@ -89,7 +92,12 @@ PREDICTORS: dict[str, Callable[[NoteSummary], bool]] = {
 
 
 def predicted(reader: NoteReader, note: dict[str, Any]) -> bool:
-    return PREDICTORS[note["concept"]](reader.summarize(note_text(note)))
+    """Whether the hook would flag the note's concept: its rules reading, or for a
+    contraindication concept the safety screen (a "verify", so a flag)."""
+    text = note_text(note)
+    if note["concept"] in SAFETY_CONCEPTS and note["concept"] in reader.screened(text):
+        return True
+    return PREDICTORS[note["concept"]](reader.summarize(text))
 
 
 @dataclass

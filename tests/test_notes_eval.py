@@ -99,10 +99,16 @@ def test_the_corpus_is_split_and_large_enough() -> None:
         assert len(held_out) >= 40 and 0.3 < sum(held_out) / len(held_out) < 0.7
 
 
-# The tuned rounds' safety notes, replayed through the hook: none may end at criteria-met
-# (a regression guard on tuning data; the held-out figures are the README's). dev-r2 holds
-# one known gap: a daughter's call ("mom has maybe 2-3 months") reads "mom" as a relative.
-KNOWN_UNSAFE = {"dev-r2": ["prognosis-225 in implant-criteria-met.json"]}
+# The tuned rounds' safety notes, replayed through the hook by the rules alone: none may end
+# at criteria-met (a regression guard on tuning data; the held-out figures are the README's).
+# Without the safety screen, since the screen was trained on these very notes and would
+# hide a regression of the rules. dev-r2 holds one known gap of the rules: a daughter's
+# call ("mom has maybe 2-3 months") reads "mom" as a relative; dev-r22 another: a
+# hypothetical hospice in the same sentence settles "we are looking at a few months at most".
+KNOWN_UNSAFE = {
+    "dev-r2": ["prognosis-225 in implant-criteria-met.json"],
+    "dev-r22": ["prognosis-2242 in implant-criteria-met.json"],
+}
 
 
 @pytest.mark.parametrize("split", TUNED_SPLITS)
@@ -111,7 +117,7 @@ def test_no_tuned_safety_note_ends_at_criteria_met(
 ) -> None:
     from cds_service.cli import main
 
-    assert main(["notes-eval", "--split", split]) == 0
+    assert main(["notes-eval", "--split", split, "--rules-only"]) == 0
     out = capsys.readouterr().out
     known = KNOWN_UNSAFE.get(split, [])
     expected = f"unsafe outcomes ({split}): {len(known)}" + (f": {known}" if known else "")
