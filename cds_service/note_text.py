@@ -174,20 +174,73 @@ class _TextTarget:
         return cells
 
     def _write_grid_row(self, start: int, cells: list[str], columns: list[str]) -> None:
-        """A body row under named columns: "row label: value (column)", a line per cell."""
-        # The corner header often names the scale or the row kind ("VAS (mm)", "Time").
-        label = " ".join(t for t in (columns[0], cells[0]) if t)
-        segments = [
-            f"{label}: {value} ({column})" if label else f"{column}: {value}"
-            for column, value in zip(columns[1:], cells[1:], strict=True)
-            if value
-        ]
-        self.parts[start:] = ["\n".join(segments or [label]), SEGMENT_BREAK]
+        self.parts[start:] = [grid_row_text(cells, columns), SEGMENT_BREAK]
 
     def _break(self) -> None:
         """One break between texts; runs of empty blocks (deep nesting) add no more."""
         if self.parts and self.parts[-1] != SEGMENT_BREAK:
             self.parts.append(SEGMENT_BREAK)
+
+
+def grid_row_text(cells: list[str], columns: list[str]) -> str:
+    """A body row under named columns: "row label: value (column)", a line per cell."""
+    # The corner header often names the scale or the row kind ("VAS (mm)", "Time").
+    label = " ".join(t for t in (columns[0], cells[0]) if t)
+    segments = [
+        f"{label}: {value} ({column})" if label else f"{column}: {value}"
+        for column, value in zip(columns[1:], cells[1:], strict=True)
+        if value
+    ]
+    return "\n".join(segments or [label])
+
+
+# A plain-text table row: cells between pipes ("Pt | Dx | LE", "| 0 h | 8 |"); a markdown
+# rule under its header ("|---|:--|") is skipped.
+_PIPE_RULE = re.compile(r"[ \t]*\|?(?:[ \t]*:?-{2,}:?[ \t]*\|)+[ \t]*(?::?-{2,}:?[ \t]*)?")
+
+
+def _pipe_cells(line: str) -> list[str] | None:
+    """The cells of a pipe-table line, or None when it is no such row."""
+    if line.count("|") < 2:
+        return None
+    inner = line.strip()
+    inner = inner[1:] if inner.startswith("|") else inner
+    inner = inner[:-1] if inner.endswith("|") else inner
+    return [cell.strip() for cell in inner.split("|")]
+
+
+def pipe_grids(text: str) -> str:
+    """Plain text with each pipe table under named columns written as the HTML reader writes
+    a grid: a segment per body row, a line per cell ("Pt D. Harrow: <6 mo (LE)").
+
+    Trackers and planners are pasted into notes as pipe text ("Pt | Dx | LE | Next refill");
+    read line by line, a value ("<6 mo") lies lines away from its column's name ("LE").
+    A table counts only when its first row is three or more column names (no values) and
+    the rows under it have as many cells; any other line is left as it is.
+    """
+    if text.count("|") < 4:
+        return text
+    lines = text.split("\n")
+    out: list[str] = []
+    at = 0
+    while at < len(lines):
+        columns = _pipe_cells(lines[at])
+        end = at + 1
+        if columns and len(columns) >= 3 and all(COLUMN_NAME.fullmatch(c) for c in columns):
+            if end < len(lines) and _PIPE_RULE.fullmatch(lines[end]):
+                end += 1
+            rows = []
+            while end < len(lines) and len(row := _pipe_cells(lines[end]) or []) == len(columns):
+                rows.append(row)
+                end += 1
+            if rows:
+                out.append(SEGMENT_BREAK.join(grid_row_text(r, columns) for r in rows))
+                out.append(SEGMENT_BREAK)
+                at = end
+                continue
+        out.append(lines[at])
+        at += 1
+    return "\n".join(out)
 
 
 def _name(tag: str | bytes) -> str:
@@ -236,4 +289,4 @@ def attachment_text(content: bytes | str, content_type: str) -> str | None:
     if media not in ("text/plain", "text/html", ""):
         return None
     text = raw.decode("utf-8", errors="replace")
-    return html_to_text(text) if media == "text/html" else text
+    return html_to_text(text) if media == "text/html" else pipe_grids(text)

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cds_service.note_text import CELL_PAIR, SEGMENT_BREAK, attachment_text, html_to_text
+from cds_service.note_text import (
+    CELL_PAIR,
+    SEGMENT_BREAK,
+    attachment_text,
+    html_to_text,
+    pipe_grids,
+)
 
 
 def _segments(text: str) -> list[str]:
@@ -212,3 +218,51 @@ def test_a_first_row_of_bold_cells_names_the_columns() -> None:
 )
 def test_other_tables_are_not_read_as_grids(markup: str) -> None:
     assert "):" not in html_to_text(markup) and " (B)" not in html_to_text(markup)
+
+
+def test_a_plain_pipe_table_under_named_columns_is_read_as_a_grid() -> None:
+    """A pasted tracker: each body row one segment, each cell beside its column's name."""
+    text = (
+        "Refill planner (pasted):\n"
+        "Pt | Dx | LE | Next refill\n"
+        "D. Harrow | CRC liver mets | <6 mo | 03/05\n"
+        "P. Ince | FBSS | | 11/05\n"
+        "(this note: D. Harrow)"
+    )
+    segments = [s.strip() for s in pipe_grids(text).split(SEGMENT_BREAK) if s.strip()]
+    assert segments == [
+        "Refill planner (pasted):\nPt D. Harrow: CRC liver mets (Dx)\nPt D. Harrow: <6 mo (LE)\n"
+        "Pt D. Harrow: 03/05 (Next refill)",
+        "Pt P. Ince: FBSS (Dx)\nPt P. Ince: 11/05 (Next refill)",
+        "(this note: D. Harrow)",
+    ]
+    assert attachment_text(text.encode(), "text/plain") == pipe_grids(text)
+
+
+def test_a_markdown_rule_under_the_header_is_skipped() -> None:
+    text = "| Time | NRS | Note |\n|---|:--:|---|\n| 0 h | 8 | bolus |\n"
+    assert "Time 0 h: 8 (NRS)\nTime 0 h: bolus (Note)" in pipe_grids(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pain 8 | 3 | 2 after the bolus",  # no header of names: values
+        "Time | NRS | Note\n0 h | 8\n",  # a row of fewer cells
+        "A | B\n1 | 2\n",  # two columns: label/value pairs are the HTML reader's only
+        "a | b | c",  # a header without rows
+    ],
+)
+def test_other_pipe_text_is_left_as_it_is(text: str) -> None:
+    assert pipe_grids(text) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["|", " ", "\n", "Pt", "LE", "8", "-", "---", "x"]), max_size=80))
+def test_pipe_grids_never_lose_a_cell(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    out = pipe_grids(text)
+    assert isinstance(out, str)
+    words = [w for w in text.replace("|", " ").split() if w.strip("-")]
+    for word in words:
+        assert word in out

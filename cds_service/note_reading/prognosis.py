@@ -304,11 +304,17 @@ _DEATH_TAIL = (
     r"\s+(?:is\s+|may\s+be\s+)?(?:expected\s+|likely\s+|anticipated\s+|imminent\s+)?"
     rf"(?:within|in\s+the\s+(?:next|coming)|over\s+the\s+(?:next|coming))\s+{FIGURE}"
 )
+# A column's name after its cell, as a table row is written for the reader ("Pt D. Harrow:
+# <6 mo (LE)", note_text's grid rows): the figure comes before the cue.
+_COLUMN_CUE = r"\((?:(?-i:LE)|life\s+expectancy|prognosis|est\.?\s+survival)\)"
+_COLUMN_CUE_RE = re.compile(_COLUMN_CUE, re.I)
 _TALKING = r"\b(?:talking|looking)\s+(?:about|at)\b"
-# ... or a number: "we are probably talking about 8 weeks or so, possibly less"
+# ... or a number, in digits or words: "we are probably talking about 8 weeks or so, possibly
+# less", "we think he's looking at maybe a month"
 _TALKING_LOOK = (
     rf"(?=\s+(?:a\s+matter\s+of\s+|only\s+|likely\s+|probably\s+)?(?:short\s+)?(?:{PLAIN}"
-    rf"|(?:maybe\s+|perhaps\s+|roughly\s+|around\s+)?\d+(?:\.\d+)?(?:\s*-\s*\d+)?{UNIT}))"
+    r"|(?:maybe\s+|perhaps\s+|roughly\s+|around\s+|about\s+)?(?:\d+(?:\.\d+)?(?:\s*-\s*\d+)?"
+    rf"|(?:an?|one|two|three|four|five|six|a\s+few|a\s+couple(?:\s+of)?)(?=\s)){UNIT}))"
 )
 _TALKING_TAIL = (
     r"\s+(?:a\s+matter\s+of\s+|only\s+|likely\s+|probably\s+)?"
@@ -477,6 +483,7 @@ def target_patterns() -> dict[str, str]:
         _LIKELY_SPAN,
         _COULD_BE,
         _ITS_SHORT,
+        _COLUMN_CUE,
     )
     return {
         "normal lifespan": "(?i)" + "|".join(spoken),
@@ -854,6 +861,11 @@ def statement_months(text: str, start: int) -> float | None:
     if _TO_LIVE_RE.match(text, start):
         found = _FIGURE_BEFORE.search(text, max(0, start - 80), start)
         return _figure_months(found.group(), 0, "", False) if found else None
+    if _COLUMN_CUE_RE.match(text, start):
+        # the cell's whole value, after the row label's colon: "...: <6 mo (LE)"
+        found = _FIGURE_BEFORE.search(text, max(0, start - 40), start)
+        cell = found is not None and text[max(0, found.start() - 2) : found.start()].endswith(": ")
+        return _figure_months(found.group(), 0, "", True) if found and cell else None
     if _NORMAL_RE.match(text, start):
         return 120.0
     found = _SURPRISE_RE.match(sentence, start)

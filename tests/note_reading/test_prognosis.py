@@ -240,6 +240,14 @@ def test_dev_note(note: dict[str, Any]) -> None:
         # round 22: where the oncologist is; a table cell after "LE"
         ("Oncology in Gallup says 3 to 6 months.", pytest.approx(6 - prognosis.JUST_UNDER)),
         ("| LE | 2-3 months |", 3.0),
+        # round 23: a number in words after "looking at", before a hypothetical "so if"; a
+        # column's name after its cell, as a pipe or HTML grid row is written
+        ("We think he's looking at maybe a month, so if his pump needs anything do it soon.", 1.0),
+        ("She is looking at about a month.", 1.0),
+        ("Pt D. Harrow: <6 mo (LE)", pytest.approx(6 - prognosis.JUST_UNDER)),
+        ("Pt D. Harrow: 2-3 yrs (LE)", 24.0),
+        ("Pt P. Ince: n/a (LE)", None),
+        ("Refill in 3 months (LE)", None),
         ("Onc f/u in 3 months.", None),
         ("Parents informed at the family meeting that time is likely weeks to a few months.", 3.0),
         # the patient and a relative told together: both listen, the prognosis is the patient's
