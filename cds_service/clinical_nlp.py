@@ -1031,14 +1031,16 @@ def load_note_concepts(
                 )
         document["targets"] += concept["targets"]
         document["contextRules"] += concept["contextRules"]
+    document["concerns"] = _concerns(concerns_path, set(categories))
+    # A rule may name concern cues too (they run through the same ConText rules).
+    known = set(categories) | {c["category"] for c in document["concerns"]}
     for rule in document["contextRules"]:
-        unknown = set(rule.get("allowedTypes", ())) - set(categories)
+        unknown = set(rule.get("allowedTypes", ())) - known
         if unknown:
             raise ConfigurationError(
                 f"context rule {rule['literal']!r} may modify categories no concept defines: "
                 f"{', '.join(sorted(unknown))}"
             )
-    document["concerns"] = _concerns(concerns_path, set(categories))
     document["spelling"] = load_validated(spelling_path, "note-spelling.schema.json")
     document["screen"] = load_validated(screen_path, "note-screen.schema.json")
     return document

@@ -242,3 +242,16 @@ def test_an_earlier_device_does_not_make_the_hospice_beside_it_history() -> None
     summary = READER.summarize("Hospice RN: previous IT pump (explanted 2025) once ran dry.")
     assert summary.has("TERMINAL")
     assert not summary.has("EMPTY_PUMP") and not summary.unsure("EMPTY_PUMP")
+
+
+def test_a_context_rule_may_be_limited_to_concern_cues(tmp_path: Path) -> None:
+    """Concern cues run through the same ConText rules, so allowedTypes may name them."""
+    folder = tmp_path / "concepts"
+    shutil.copytree(NOTE_CONCEPTS_DIR, folder)
+    common = json.loads((folder / "common.json").read_text())
+    common["contextRules"][0]["allowedTypes"] = ["EMPTY_PUMP", "EMPTY_PUMP_CUE"]
+    (folder / "common.json").write_text(json.dumps(common))
+    assert load_note_concepts(folder)["contextRules"][0]["allowedTypes"] == [
+        "EMPTY_PUMP",
+        "EMPTY_PUMP_CUE",
+    ]

@@ -191,6 +191,8 @@ def test_empty_pump_and_alarm_statements_are_flagged(text: str) -> None:
         # round 19: a negation inside the phrase is what it states
         "Refill was due 06/05, not done (no transport).",
         "Refill not done.",
+        # round 23: a relative's speaker label; the pump reported on is the patient's
+        "Wife: pump refill appointment was yesterday, they cancelled because of the snow.",
     ],
 )
 def test_missed_and_late_refills_are_flagged(text: str) -> None:
@@ -463,3 +465,18 @@ def test_the_concept_files_match_their_generator() -> None:
     script = Path(__file__).resolve().parents[2] / "tools/note-concepts/build_pump_infection.py"
     done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wife: hospitalized with urosepsis last week",
+        'Mum: "Is it infected?"',
+        "She asks about her husband: he has cellulitis in the leg.",
+    ],
+)
+def test_a_relatives_label_still_makes_an_infection_theirs(text: str) -> None:
+    """Only a pump report after "Wife:" is the patient's; anything else stays the relative's."""
+    summary = READER.summarize(text)
+    infections = ("SITE_INFECTION", "SYSTEMIC_INFECTION", "CNS_INFECTION")
+    assert not summary.has(*infections) and not summary.unsure(*infections)
