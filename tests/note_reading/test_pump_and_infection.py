@@ -400,6 +400,10 @@ def test_a_negation_does_not_cross_into_the_next_pump_clause(text: str) -> None:
         "Infection risk ~2% discussed.",
         "Pt worried about infection because her neighbor's pump got infected.",
         "URI symptoms x3 days, afebrile, likely viral.",
+        # round 23: only a pump report after a relative's label is the patient's
+        "Wife: hospitalized with urosepsis last week",
+        'Mum: "Is it infected?"',
+        "She asks about her husband: he has cellulitis in the leg.",
     ],
 )
 def test_infection_non_events_are_not_flagged(text: str) -> None:
@@ -465,18 +469,3 @@ def test_the_concept_files_match_their_generator() -> None:
     script = Path(__file__).resolve().parents[2] / "tools/note-concepts/build_pump_infection.py"
     done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Wife: hospitalized with urosepsis last week",
-        'Mum: "Is it infected?"',
-        "She asks about her husband: he has cellulitis in the leg.",
-    ],
-)
-def test_a_relatives_label_still_makes_an_infection_theirs(text: str) -> None:
-    """Only a pump report after "Wife:" is the patient's; anything else stays the relative's."""
-    summary = READER.summarize(text)
-    infections = ("SITE_INFECTION", "SYSTEMIC_INFECTION", "CNS_INFECTION")
-    assert not summary.has(*infections) and not summary.unsure(*infections)
