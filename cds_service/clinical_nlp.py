@@ -24,7 +24,7 @@ import threading
 import time
 import warnings
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from itertools import groupby
@@ -485,22 +485,22 @@ class NoteReader:
         text = self._as_read(text)
         return any(self._by_category[c].search(text) for c in categories if c in self._by_category)
 
-    def screened(self, text: str, summary: NoteSummary | None = None) -> frozenset[str]:
+    def screened(self, text: str, read: Callable[[], NoteSummary] | None = None) -> frozenset[str]:
         """The contraindication concepts ("prognosis", "empty-pump", "infection") whose
         screening model says this text may report them, whatever the rules read.
 
         Only ever a reason to verify (note_reading/screen.py): never evidence of anything.
         One exception: a prognosis figure the rules read from the text ("life expectancy
         approximately 12 months") stands over the screen, which reads words, not numbers
-        ("12 months" and "2 months" look alike to it). ``summary`` is the text's reading if
-        the caller has one (it may have been read under a budget).
+        ("12 months" and "2 months" look alike to it). ``read`` gives the text's reading
+        if the caller has its own (read under its budget, cached); it is called only then.
         """
         if self._screen is None:
             return frozenset()
         flags = self._screen.flagged(text)
         if "prognosis" in flags:
-            read = summary if summary is not None else self.summarize(text)
-            if read.prognosis_months is not None:
+            summary = read() if read is not None else self.summarize(text)
+            if summary.prognosis_months is not None:
                 flags -= {"prognosis"}
         return flags
 

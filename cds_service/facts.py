@@ -216,7 +216,7 @@ class NoteFact:
     def _screened(self) -> frozenset[str]:
         if self.reader is None or not self.text:
             return frozenset()
-        return self.reader.screened(self.text, self._summary)
+        return self.reader.screened(self.text, lambda: self._summary)
 
     def screened(self, concept: str) -> bool:
         """Whether the safety screen says the note may report ``concept`` (a reason to

@@ -280,3 +280,19 @@ def test_without_a_flag_the_same_record_is_met(handler_with_small_screen: Any) -
     bundle = with_note(load_fixture("refill-criteria-met.json"), note, AS_OF)
     topics = {c["source"]["topic"]["code"] for c in _cards(handler_with_small_screen, bundle)}
     assert topics == {"criteria-met"}
+
+
+def test_the_rules_reading_is_asked_for_only_when_a_prognosis_is_flagged(
+    small_screen_reader: NoteReader,
+) -> None:
+    """Screening a note must not force its full reading (the cost the lazy NoteFact saves)."""
+    calls: list[str] = []
+
+    def read() -> Any:
+        calls.append("read")
+        return small_screen_reader.summarize("Snarfel.")
+
+    assert small_screen_reader.screened("The pump went zorblat.", read) == {"empty-pump"}
+    assert calls == []
+    assert small_screen_reader.screened("Snarfel.", read) == {"prognosis"}
+    assert calls == ["read"]
