@@ -554,17 +554,22 @@ def _hospice_care(facts: ClinicalFacts, days: int) -> list[ProcedureFact]:
     ]
 
 
-def _verify(criterion: str, headline: str, evidence: list[Evidence]) -> Finding:
+UNCERTAIN_NOTE = (
+    "The note mentions it without stating it clearly (uncertain wording); a "
+    "clinician must read it before this criterion can be counted as met."
+)
+
+
+def _verify(
+    criterion: str, headline: str, evidence: list[Evidence], note: str = UNCERTAIN_NOTE
+) -> Finding:
     """A contraindication a note mentions but does not settle: never met, always verify."""
     return Finding(
         criterion,
         UNKNOWN,
         f"could not be fully checked — verify: {headline}",
         tuple(evidence),
-        notes=(
-            "The note mentions it without stating it clearly (uncertain wording); a "
-            "clinician must read it before this criterion can be counted as met.",
-        ),
+        notes=(note,),
     )
 
 
@@ -582,17 +587,7 @@ def _screened(criterion: str, concept: str, headline: str, notes: list[NoteFact]
     so this never contraindicates and never meets (note_reading/screen.py).
     """
     flagged = [n.evidence for n in notes if n.screened(concept)]
-    if not flagged:
-        return []
-    return [
-        Finding(
-            criterion,
-            UNKNOWN,
-            f"could not be fully checked — verify: {headline}",
-            tuple(flagged),
-            notes=(SCREEN_NOTE,),
-        )
-    ]
+    return [_verify(criterion, headline, flagged, SCREEN_NOTE)] if flagged else []
 
 
 def life_expectancy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> list[Finding]:
@@ -658,8 +653,10 @@ def life_expectancy(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -
     screened = _screened(
         "life-expectancy", "prognosis", "a recent note may document a short prognosis", notes
     )
-    if screened or long_prognosis:
-        return screened or long_prognosis
+    if screened:
+        return screened
+    if long_prognosis:
+        return long_prognosis
     if settings["missingPrognosis"][ctx.pain_type] == "warn":
         return [
             Finding(
@@ -682,12 +679,9 @@ def active_infection(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) 
         if refill
         else ("SITE_INFECTION", "CNS_INFECTION", "SYSTEMIC_INFECTION")
     )
+    recent = _recent_notes(facts, policy.settings["recentNoteDays"])
     active = [d.evidence for d in facts.active_diagnoses(concept)]
-    active += [
-        n.evidence
-        for n in _recent_notes(facts, policy.settings["recentNoteDays"])
-        if n.asserts(*note_categories)
-    ]
+    active += [n.evidence for n in recent if n.asserts(*note_categories)]
     if active:
         hold = " (safety hold on refill)" if refill else ""
         return [
@@ -700,19 +694,11 @@ def active_infection(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) 
         ]
     resolved = [d.evidence for d in facts.diagnoses if concept in d.concepts and not d.active]
     notes = tuple(f"{e.cite()} is resolved or inactive" for e in resolved)
-    unsure = [
-        n.evidence
-        for n in _recent_notes(facts, policy.settings["recentNoteDays"])
-        if n.unsure(*note_categories)
-    ]
+    headline = "a recent note may document an infection"
+    unsure = [n.evidence for n in recent if n.unsure(*note_categories)]
     if unsure:
-        return [_verify("active-infection", "a recent note may document an infection", unsure)]
-    screened = _screened(
-        "active-infection",
-        "infection",
-        "a recent note may document an infection",
-        _recent_notes(facts, policy.settings["recentNoteDays"]),
-    )
+        return [_verify("active-infection", headline, unsure)]
+    screened = _screened("active-infection", "infection", headline, recent)
     if screened:
         return screened
     return [Finding("active-infection", MET, "no active infection documented", notes=notes)]
@@ -789,14 +775,27 @@ def empty_pump(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> lis
                 notes=(EMPTY_PUMP_ADVICE,),
             )
         ]
+    headline = "a note may report an empty pump or missed refill"
     unsure = [n.evidence for n in since_last if n.unsure("EMPTY_PUMP", "MISSED_REFILL")]
     if unsure:
-        return [_verify("empty-pump", "a note may report an empty pump or missed refill", unsure)]
-    screened = _screened(
-        "empty-pump", "empty-pump", "a note may report an empty pump or missed refill", since_last
-    )
-    if last is None or since is None:
-        return screened or [
+        return [_verify("empty-pump", headline, unsure)]
+    days = (facts.as_of - since.date()).days if since is not None else None
+    if last is not None and days is not None and days > limit:
+        return [
+            Finding(
+                "empty-pump",
+                ALERT,
+                f"{days} days since last refill (max {limit}): pump may have run empty",
+                (last.evidence,),
+                notes=(EMPTY_PUMP_ADVICE,),
+            )
+        ]
+    # Screened only when nothing stronger was found: it can ask for a reading, no more.
+    screened = _screened("empty-pump", "empty-pump", headline, since_last)
+    if screened:
+        return screened
+    if last is None or days is None:
+        return [
             Finding(
                 "empty-pump",
                 NOT_CHECKED,
@@ -807,20 +806,7 @@ def empty_pump(facts: ClinicalFacts, ctx: RequestContext, policy: Policy) -> lis
                 ),
             )
         ]
-    days = (facts.as_of - since.date()).days
-    if days > limit:
-        return [
-            Finding(
-                "empty-pump",
-                ALERT,
-                f"{days} days since last refill (max {limit}): pump may have run empty",
-                (last.evidence,),
-                notes=(EMPTY_PUMP_ADVICE,),
-            )
-        ]
-    return screened or [
-        Finding("empty-pump", MET, f"last refill {days} days ago", (last.evidence,))
-    ]
+    return [Finding("empty-pump", MET, f"last refill {days} days ago", (last.evidence,))]
 
 
 def monitoring_adherence(

@@ -95,9 +95,12 @@ def predicted(reader: NoteReader, note: dict[str, Any]) -> bool:
     """Whether the hook would flag the note's concept: its rules reading, or for a
     contraindication concept the safety screen (a "verify", so a flag)."""
     text = note_text(note)
-    if note["concept"] in SAFETY_CONCEPTS and note["concept"] in reader.screened(text):
+    summary = reader.summarize(text)
+    if note["concept"] in SAFETY_CONCEPTS and note["concept"] in reader.screened(
+        text, lambda: summary
+    ):
         return True
-    return PREDICTORS[note["concept"]](reader.summarize(text))
+    return PREDICTORS[note["concept"]](summary)
 
 
 @dataclass

@@ -88,7 +88,6 @@ class NoteScreen:
             name: (idf[i], *(models[c]["coef"][i] for c in self.concepts))
             for i, name in enumerate(names)
         }
-        self.trained_on: dict[str, int] = dict(document["trainedOn"])
 
     def probabilities(self, text: str) -> dict[str, float]:
         """Each screened concept's probability that ``text`` reports it."""

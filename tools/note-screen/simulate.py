@@ -4,28 +4,29 @@ Run: python tools/note-screen/simulate.py 18=fbfb388 19=d4b3df6 20=db13b4b 21=b6
 
 Each ``ROUND=COMMIT`` names a corpus round and the commit at which it was measured blind.
 For each round the rules of that commit read the round (from a temporary git worktree, in a
-subprocess), a screen is trained on the rounds before it only (as build.py trains, with
-every other concept's notes as negatives), and the two are combined as the hook combines
+subprocess), a screen is trained on the rounds before it only (by build.py's own fit,
+scored by the service's scorer), and the two are combined as the hook combines
 them: a note is flagged when the rules flag it or the screen's probability reaches the
 threshold. Printed per concept and threshold: misses and false alarms summed over the
 rounds, and how often the screen flags notes of the other concepts. Needs scikit-learn.
 """
 
+import importlib.util
 import json
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from cds_service.cli import CORPUS_SPLITS  # noqa: E402
-from cds_service.note_reading.screen import SCREENED_CONCEPTS, features  # noqa: E402
+from cds_service.note_reading.screen import SCREENED_CONCEPTS, NoteScreen  # noqa: E402
 from cds_service.notes_eval import expected, load_corpus, note_text  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "notes"
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
-MIN_DF, C = 5, 10.0
 READ_ROUND = """
 import json, sys
 from pathlib import Path
@@ -65,10 +66,18 @@ def blind_rules(round_number: int, commit: str) -> dict[str, bool]:
     return dict(json.loads(out))
 
 
-def main(arguments: list[str]) -> None:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
+def _build_module() -> ModuleType:
+    """build.py beside this file: the screen is trained here exactly as it is shipped."""
+    path = Path(__file__).with_name("build.py")
+    spec = importlib.util.spec_from_file_location("build_screen", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
+
+def main(arguments: list[str]) -> None:
+    build = _build_module()
     rounds = dict(arg.split("=", 1) for arg in arguments)
     corpus = {split: load_corpus(CORPUS / f"{split}.jsonl") for split in CORPUS_SPLITS}
     totals = {(c, t): [0, 0, 0] for c in SCREENED_CONCEPTS for t in ("rules", *THRESHOLDS)}
@@ -76,13 +85,12 @@ def main(arguments: list[str]) -> None:
         rules = blind_rules(int(number), commit)
         split = split_of(int(number))
         before = [n for s in CORPUS_SPLITS[: CORPUS_SPLITS.index(split)] for n in corpus[s]]
-        vectorizer = TfidfVectorizer(analyzer=features, min_df=MIN_DF, sublinear_tf=True)
-        matrix = vectorizer.fit_transform([note_text(n) for n in before])
-        held = vectorizer.transform([note_text(n) for n in corpus[split]])
+        # trained on the rounds before this one only, scored by the service's own scorer
+        screen = NoteScreen(build.fit(before))
+        scores = [screen.probabilities(note_text(n)) for n in corpus[split]]
         for concept in SCREENED_CONCEPTS:
-            model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
-            model.fit(matrix, [n["concept"] == concept and expected(n) for n in before])
-            for note, p in zip(corpus[split], model.predict_proba(held)[:, 1], strict=True):
+            for note, score in zip(corpus[split], scores, strict=True):
+                p = score[concept]
                 for threshold in ("rules", *THRESHOLDS):
                     tally = totals[(concept, threshold)]
                     if note["concept"] != concept:
