@@ -104,10 +104,20 @@ def test_the_corpus_is_split_and_large_enough() -> None:
 # Without the safety screen, since the screen was trained on these very notes and would
 # hide a regression of the rules. dev-r2 holds one known gap of the rules: a daughter's
 # call ("mom has maybe 2-3 months") reads "mom" as a relative; dev-r22 another: a
-# hypothetical hospice in the same sentence settles "we are looking at a few months at most".
+# hypothetical hospice in the same sentence settles "we are looking at a few months at most";
+# dev-r23 four that only the screen catches: a quoted "was '6-12 months', now 'short weeks'"
+# update, an alarm date passed with no refill (dates three lines apart), blood cultures whose
+# sentence also names a superseded "contaminant" report, and a bacteraemia still being treated
+# under a "Hx:" label.
 KNOWN_UNSAFE = {
     "dev-r2": ["prognosis-225 in implant-criteria-met.json"],
     "dev-r22": ["prognosis-2242 in implant-criteria-met.json"],
+    "dev-r23": [
+        "prognosis-2330 in implant-criteria-met.json",
+        "empty-pump-2321 in refill-criteria-met.json",
+        "infection-2301 in implant-criteria-met.json",
+        "infection-2348 in implant-criteria-met.json",
+    ],
 }
 
 

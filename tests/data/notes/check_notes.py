@@ -1,7 +1,7 @@
 """Validate the note corpus in this folder: schema, unique ids/texts, split and balance checks.
 
-Splits by round: ``train`` (tuned on), ``dev`` and ``dev-r2`` to ``dev-r22`` (rounds 1 to 22
-held out: each reported once, then tuned on) and ``test`` (round 23, the current held-out
+Splits by round: ``train`` (tuned on), ``dev`` and ``dev-r2`` to ``dev-r23`` (rounds 1 to 23
+held out: each reported once, then tuned on) and ``test`` (round 24, the current held-out
 set, never tuned on).  A writing-style family
 lies wholly in one split, so the held-out figures measure styles the reader was not built from.
 
