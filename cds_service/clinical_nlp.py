@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from cds_service.errors import ConfigurationError
-from cds_service.note_reading import pain, prognosis, psych, readability, scope
+from cds_service.note_reading import gloss, pain, prognosis, psych, readability, scope
 from cds_service.note_reading.mention import Mention
 from cds_service.note_reading.psych import candidacy as candidacy  # re-exported
 from cds_service.note_reading.screen import NoteScreen
@@ -480,7 +480,7 @@ class NoteReader:
         Looks at the part of the note that would be read; a longer note may mention them
         beyond that part, so it answers True and lets the (incomplete) summary say so.
         """
-        if len(text) > MAX_NOTE_CHARS or readability.unreadable_reason(text) is not None:
+        if len(text) > MAX_NOTE_CHARS or _unreadable(text) is not None:
             return True  # the summary says it is incomplete
         text = self._as_read(text)
         return any(self._by_category[c].search(text) for c in categories if c in self._by_category)
@@ -517,7 +517,7 @@ class NoteReader:
             summary = self._short(text)
         else:
             summary = self._read(text[:allowed], cut=allowed < len(text), budget=budget)
-        reason = readability.unreadable_reason(text)
+        reason = _unreadable(text)
         if reason is not None:
             # Another language or a garbled scan: what was found stands, but finding
             # nothing proves nothing (note_reading/readability.py).
@@ -569,7 +569,7 @@ class NoteReader:
     def _as_read(self, text: str) -> str:
         """The text the pre-check and the plan both read: concept words spelled right, cell
         pairs, fields, punctuation."""
-        return _as_written(self._pairs_read(self._speller.correct(text)))
+        return _as_written(self._pairs_read(self._speller.correct(gloss.gloss(text))))
 
     def _pairs_read(self, text: str) -> str:
         """Each label/value cell pair as "label: value", or as two segments when the label
@@ -737,6 +737,12 @@ SECTION_HEADER = re.compile(
 _EARLIER_HEADERS = ("previous", "prior", "old", "earlier", "last", "cop", "carried", "legacy")
 _FAMILY_HEADERS = ("family", "fam hx", "fhx", "fh")
 _HISTORY_HEADERS = ("past ", "medical history", "surgical history", "pmh", "psh")
+
+
+def _unreadable(text: str) -> str | None:
+    """Why the reader cannot read the text, judged on it as read: a French note glossed,
+    so that its "de" and "la" are not counted as another language's words."""
+    return readability.unreadable_reason(gloss.gloss(text))
 
 
 def _section_kind(header: str) -> str | None:
