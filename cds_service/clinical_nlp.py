@@ -818,14 +818,19 @@ def _quoted_runs(block: str) -> Iterator[tuple[str, bool]]:
 def _in_section(mentions: list[Mention], section: str | None) -> list[Mention]:
     """Mentions under a family-history header are about relatives; under past history, past
     (but a clearance, AGELESS); a quoted earlier message is not this note's assertion, so
-    what it says is uncertain: a contraindication in it reads "verify", a conclusion does not
-    count."""
+    a contraindication in it is uncertain ("verify"). A favorable conclusion quoted from the
+    evaluator's reply ("> No psych contraindication; favorable candidate") is a second-hand
+    report of it, as "psychology report reviewed: favorable" is, and counts; a newer word in
+    the note still stands over it."""
     if section == "family":
         return [replace(m, family=True) for m in mentions]
     if section == "history":
         return [m if m.category in AGELESS else replace(m, historical=True) for m in mentions]
     if section == "quoted":
-        return [replace(m, uncertain=True) for m in mentions]
+        return [
+            m if m.category == "FAVORABLE_CANDIDATE" else replace(m, uncertain=True)
+            for m in mentions
+        ]
     if section == "earlier":
         # Carried forward from an older note under its own header ("Prior assessment (copied
         # fwd):"): not asserted today, but not over either; the header's own "prior" would

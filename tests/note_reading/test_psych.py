@@ -143,7 +143,15 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "> [3/2] I'm deferring the decision pending a PHQ-9 recheck.",
             "favorable",
         ),
-        ("> [3/2] She is a suitable candidate for the IT trial.", None),
+        # a clearance quoted in a reply is a second-hand report of the evaluator's conclusion
+        # (round 23's author labels four so); a newer word in the reply still stands over it
+        ("> [3/2] She is a suitable candidate for the IT trial.", "favorable"),
+        (
+            "[4/6] I am deferring the decision pending a PHQ-9 recheck.\n\n"
+            "> [3/2] She is a suitable candidate for the IT trial.",
+            None,
+        ),
+        ("> Is she cleared for the pump?", None),
         # round 9: a pair cell, "in place", "completed; no contraindication", a negation on
         # the list item above, the family named beside the patient
         ("Psychology clearance for ITB\u2028Yes - favorable (10/2/24)", "favorable"),
