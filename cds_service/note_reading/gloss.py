@@ -33,7 +33,7 @@ MIN_MARKERS: int = _TABLE["minMarkers"]
 TOKEN = re.compile(r"[a-z]+'|[a-z0-9]+(?:-[a-z0-9]+)*|[+%]")
 # Scales written the French way before a score: "EN 8", "ENS: 7", "ENA 6/10" (capitals only:
 # "en" is also "in").
-FRENCH_NRS = re.compile(r"\bEN[SA]?\b(?=\s*[:=]?\s*\d)")
+FRENCH_NRS = re.compile(r"\bEN[SA]?\b(?=\s*(?:[:=]?\s*\d|[|(]|/10|$))", re.M)
 DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
 NUMBER_RANGE = re.compile(
     r"(?<=\d)(\s*(?:%|/10|mm|mois|semaines|jours|ans?)?)\s+a\s+(?=[<>]?\s*\d)"
@@ -41,7 +41,7 @@ NUMBER_RANGE = re.compile(
 FROM_NUMBER = re.compile(r"\bde\s+(?=\d+(?:\.\d+)?\s*(?:/10|mm|%)?\s+to\s)")
 YEARS = re.compile(r"(?<=\d)\s*ans?\b")
 SPACED_PERCENT = re.compile(r"(?<=\d)\s+%")
-CLOCK = re.compile(r"\b(\d{1,2})h(\d{2})\b")
+CLOCK = re.compile(r"\b(\d{1,2})h(\d{2})?\b")
 # "en retard de 4 jours": the English reader knows "4 days overdue"
 LATE_BY = re.compile(r"\ben\s+retard\s+(?:de\s+|d'environ\s+)?(\d+)\s*(j|jours?|sem\w*)\b", re.I)
 SCAN_CHARS = 20_000  # as the readability check: the start of a note tells its language
@@ -49,7 +49,10 @@ SCAN_CHARS = 20_000  # as the readability check: the start of a note tells its l
 
 def _fold(text: str) -> str:
     """The text without accents ("abcès" -> "abces"), with typographic apostrophes plain."""
+    # guillemets mark reported words ("la pompe est « à sec »"), not doubt: read them plain
     text = text.replace("\u2019", "'").replace("œ", "oe").replace("Œ", "OE")
+    text = text.replace("«\u00a0", "").replace("\u00a0»", "").replace("« ", "").replace(" »", "")
+    text = text.replace("«", "").replace("»", "")
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -92,7 +95,7 @@ def gloss(text: str) -> str:
 def _gloss(text: str) -> str:
     folded = _fold(FRENCH_NRS.sub("NRS", text))
     folded = DECIMAL_COMMA.sub(".", folded)
-    folded = CLOCK.sub(r"\1:\2", folded)
+    folded = CLOCK.sub(lambda m: f"{m.group(1)}:{m.group(2) or '00'}", folded)
     folded = LATE_BY.sub(_late_by, folded)
     folded = NUMBER_RANGE.sub(r"\1 to ", folded)
     folded = FROM_NUMBER.sub("from ", folded)
