@@ -20,8 +20,8 @@ from cds_service.errors import ConfigurationError
 
 EXIT_USAGE, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4
 # The note corpus by round: tuned on (train), earlier held-out sets measured once and tuned on
-# since (dev, dev-r2 to dev-r23: rounds 1 to 23), and the current held-out set
-# (test: round 24).
+# since (dev, dev-r2 to dev-r23: rounds 1 to 23; dev-r25: round 25, French and bilingual
+# notes), and the current held-out set (test: round 24).
 CORPUS_SPLITS = (
     "train",
     "dev",
@@ -47,6 +47,7 @@ CORPUS_SPLITS = (
     "dev-r21",
     "dev-r22",
     "dev-r23",
+    "dev-r25",
     "test",
 )
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")
@@ -131,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
         "--corpus",
         type=Path,
         default=Path(__file__).resolve().parent.parent / "tests" / "data" / "notes",
-        help="folder with the train, dev, dev-r2 to dev-r23 and test .jsonl files "
+        help="folder with the train, dev, dev-r2 to dev-r25 and test .jsonl files "
         "(default: the repository's)",
     )
     notes.add_argument(
