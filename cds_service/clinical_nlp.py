@@ -741,8 +741,9 @@ _HISTORY_HEADERS = ("past ", "medical history", "surgical history", "pmh", "psh"
 
 def _unreadable(text: str) -> str | None:
     """Why the reader cannot read the text, judged on it as read: a French note glossed,
-    so that its "de" and "la" are not counted as another language's words."""
-    return readability.unreadable_reason(gloss.gloss(text))
+    so that its "de" and "la" are not counted as another language's words. Only the start
+    the readability check scans is glossed, so a long note costs no more than that."""
+    return readability.unreadable_reason(gloss.gloss(text[: readability.SCAN_CHARS]))
 
 
 def _section_kind(header: str) -> str | None:

@@ -53,3 +53,18 @@ def test_the_table_is_consistent() -> None:
     assert all(gloss._fold(k) == k for k in keys), "phrases are written without accents"
     english_function_words = {"the", "and", "of", "to", "in", "is", "for", "on", "with", "as"}
     assert not gloss.MARKERS & english_function_words
+
+
+def test_a_long_french_note_is_glossed_only_as_far_as_it_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The gloss is linear, but a note of megabytes is glossed only up to the reader's caps
+    (the readability check's scan, the reader's MAX_NOTE_CHARS), never whole."""
+    from cds_service.clinical_nlp import MAX_NOTE_CHARS
+
+    seen: list[int] = []
+    real = gloss.gloss
+    monkeypatch.setattr(gloss, "gloss", lambda text: seen.append(len(text)) or real(text))
+    note = "Pompe IT : remplissage fait, pas d'alarme, site propre. " * 40_000  # 2.2 MB
+    READER.summarize(note)
+    assert seen and max(seen) <= MAX_NOTE_CHARS
