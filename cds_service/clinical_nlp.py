@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from cds_service.errors import ConfigurationError
-from cds_service.note_reading import gloss, pain, prognosis, psych, readability, scope
+from cds_service.note_reading import gloss, pain, prognosis, psych, pump_alarm, readability, scope
 from cds_service.note_reading.mention import Mention
 from cds_service.note_reading.psych import candidacy as candidacy  # re-exported
 from cds_service.note_reading.screen import NoteScreen
@@ -637,6 +637,8 @@ class NoteReader:
             offset += len(chunk) + 1
         # Chunks are joined by a line break (one character, as the offsets count): numbers
         # are read clause by clause, and two chunks are never one clause.
+        explained = pump_alarm.alarm_explained(gloss.gloss(text))
+        mentions = pump_alarm.without_explained_alarms(mentions, explained)
         summary = _summary("\n".join(plan.chunks), mentions)
         return summary if complete else replace(summary, complete=False)
 

@@ -1,0 +1,78 @@
+"""A pump alarm the note itself explains as something other than the reservoir.
+
+"Pump alarm per pt" reads as a possible empty reservoir, and rightly: most alarms a patient
+reports are the low-reservoir alarm. But notes often settle it a sentence or two later
+("Interrogation: ERI alarm (battery). Reservoir 8.0 mL, consistent with expected"), beyond
+the reach of a sentence-bound ConText rule. When the note names a non-reservoir cause (the
+battery's elective replacement indicator, a motor stall, "not a reservoir alarm") **and**
+states the reservoir is not low (every volume it gives is at least MIN_RESERVOIR_ML, or it
+says the reservoir is fine, adequate, as expected, not empty), and nowhere speaks of a low,
+critical or empty reservoir, then a bare alarm mention ("pump beeping", "alarm sounding")
+is not an empty-pump finding. A mention that itself says empty, dry, low or 0 mL always
+stands, and so does everything else the note says.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cds_service.note_reading.mention import Mention
+
+# The low-reservoir alarm is set at 1-2 mL on the pumps in use; below 2 mL nothing is settled.
+MIN_RESERVOIR_ML = 2.0
+NON_RESERVOIR_CAUSE = re.compile(
+    r"\b(?:ERI|EOL|elective\s+replacement(?:\s+indicator)?|end[- ]of[- ](?:service|life)|"
+    r"battery|batt\b|motor\s+stall|stall(?:ed)?\s+motor|rotor|non-?reservoir|"
+    r"not\s+(?:a|the)\s+(?:low[- ])?reservoir\s+alarm|memory\s+error)",
+    re.I,
+)
+VOLUME = re.compile(
+    r"\b(?:reservoir|res|RV|residual|resid|volume|vol)\b"
+    r"(?:\s*(?:volume|vol|est\.?|estimated|is|was|of|at|now|approx\.?|about|reads?|[:=~-]))*"
+    r"\s*~?\s*(\d+(?:\.\d+)?)\s*(?:mL|ml|cc)\b"
+    r"|(\d+(?:\.\d+)?)\s*(?:mL|ml|cc)\s+(?:left\s+|remaining\s+)?in\s+(?:the\s+)?(?:reservoir|pump|it)\b",
+    re.I,
+)
+NOT_LOW = re.compile(
+    r"\b(?:reservoir|residual|RV|volume)\b[^.;\n]{0,25}?\b(?:fine|adequate|appropriate|ok|okay|"
+    r"as\s+expected|consistent\s+with|normal|not\s+(?:low|empty|an\s+issue|the\s+issue))\b"
+    r"|\bnot\s+empty\b|\bnot\s+a\s+(?:low[- ])?reservoir\s+alarm\b"
+    r"|\bno\s+(?:low[- ])?reservoir\s+alarm\b",
+    re.I,
+)
+LOW = re.compile(
+    r"(?<!not\s)(?<!no\s)(?<!\bnot\sa\s)\b(?:low[- ]?(?:reservoir|res|volume)|LRA"
+    r"|critical(?:[- ]low)?\s+(?:reservoir|alarm|volume)|empty|dry|depleted"
+    r"|ran\s+out|run\s+out|running\s+out)\b",
+    re.I,
+)
+# a mention that names only an alarm going off, not the state of the reservoir
+SAYS_ONLY_ALARM = re.compile(
+    r"alarm|alert|beep|chirp|ding|chim|buzz|sound|going\s+off|went\s+off", re.I
+)
+SAYS_RESERVOIR = re.compile(r"low|critical|empty|dry|reservoir|\bres\b|LRA|\b0\b|out\b", re.I)
+
+
+def alarm_explained(text: str) -> bool:
+    """Whether the note explains its alarm as a non-reservoir one with a reservoir not low."""
+    if not NON_RESERVOIR_CAUSE.search(text) or LOW.search(text):
+        return False
+    volumes = [float(a or b) for a, b in VOLUME.findall(text)]
+    if volumes:
+        return min(volumes) >= MIN_RESERVOIR_ML
+    return bool(NOT_LOW.search(text))
+
+
+def without_explained_alarms(mentions: list[Mention], explained: bool) -> list[Mention]:
+    """The mentions, less the bare EMPTY_PUMP alarm mentions of a note whose alarm is explained."""
+    if not explained:
+        return mentions
+    return [
+        m
+        for m in mentions
+        if not (
+            m.category == "EMPTY_PUMP"
+            and SAYS_ONLY_ALARM.search(m.text)
+            and not SAYS_RESERVOIR.search(m.text)
+        )
+    ]
