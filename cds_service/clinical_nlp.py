@@ -637,8 +637,10 @@ class NoteReader:
             offset += len(chunk) + 1
         # Chunks are joined by a line break (one character, as the offsets count): numbers
         # are read clause by clause, and two chunks are never one clause.
-        explained = pump_alarm.alarm_explained(gloss.gloss(text))
-        mentions = pump_alarm.without_explained_alarms(mentions, explained)
+        as_read = gloss.gloss(text)
+        mentions = pump_alarm.without_explained_alarms(
+            mentions, pump_alarm.alarm_explained(as_read), pump_alarm.another_device(as_read)
+        )
         summary = _summary("\n".join(plan.chunks), mentions)
         return summary if complete else replace(summary, complete=False)
 

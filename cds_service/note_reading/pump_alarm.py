@@ -1,4 +1,5 @@
-"""A pump alarm the note itself explains as something other than the reservoir.
+"""A pump alarm or an empty the note itself explains as something other than the IT
+pump's reservoir.
 
 "Pump alarm per pt" reads as a possible empty reservoir, and rightly: most alarms a patient
 reports are the low-reservoir alarm. But notes often settle it a sentence or two later
@@ -10,6 +11,12 @@ says the reservoir is fine, adequate, as expected, not empty), and nowhere speak
 critical or empty reservoir, then a bare alarm mention ("pump beeping", "alarm sounding")
 is not an empty-pump finding. A mention that itself says empty, dry, low or 0 mL always
 stands, and so does everything else the note says.
+
+Likewise another device: when the note names one (an IV or insulin pump, a CADD, a
+syringe driver, a feeding pump, a compression device, an oxygen concentrator, a wound VAC,
+pills) **and** says the intrathecal pump itself is fine ("IT pump: no alarms, reservoir
+9.8 mL", "intrathecal pump not involved"), and speaks of no withdrawal, then an empty or
+alarm mention that does not name the intrathecal pump belongs to the other device.
 """
 
 from __future__ import annotations
@@ -53,6 +60,39 @@ SAYS_ONLY_ALARM = re.compile(
 SAYS_RESERVOIR = re.compile(r"low|critical|empty|dry|reservoir|\bres\b|LRA|\b0\b|out\b", re.I)
 
 
+OTHER_DEVICE = re.compile(
+    r"\b(?:IV\s+(?:infusion\s+)?pump|infusion\s+pump|Alaris|PCA|CADD|syringe\s+driver|insulin|"
+    r"Omnipod|feeding\s+pump|enteral|gavage|Kangaroo|SCDs?|sequential\s+compression|"
+    r"compression\s+device|oxygen|concentrator|wound\s+VAC|VAC\b|ventilator|BiPAP|CPAP|"
+    r"wheelchair|bed\s+alarm|med(?:ication)?\s+box|pills?|tablets?|oral)\b",
+    re.I,
+)
+IT_PUMP = (
+    r"\b(?:IT|ITB|ITP|ITDD|IDDS|intrathecal|implanted|SynchroMed|Prometra)"
+    r"(?:\s+(?:baclofen|morphine|hydromorphone|of\s+baclofen))?(?:\s+(?:pump|device))?\b"
+)
+IT_PUMP_NAMED = re.compile(IT_PUMP, re.I)
+IT_PUMP_FINE = re.compile(
+    IT_PUMP
+    + r"[^.;\n]{0,40}?(?:no\s+(?:active\s+)?alarms?|not\s+(?:involved|alarming|the\s+source)"
+    r"|silent|fine|ras\b|normal|no\s+issues?|(?:reservoir|RV)\s+(?:checked\s+)?(\d+(?:\.\d+)?)\s*mL)",
+    re.I,
+)
+WITHDRAWAL = re.compile(
+    r"(?<!no\s)(?<!not\s)(?<!signs\sof\s)\b(?:withdrawal|itching|pruritus|spasms?|rebound)\b", re.I
+)
+
+
+def another_device(text: str) -> bool:
+    """Whether the note puts its alarm or empty on another device, the IT pump being fine."""
+    if not OTHER_DEVICE.search(text) or WITHDRAWAL.search(text):
+        return False
+    fine = list(IT_PUMP_FINE.finditer(text))
+    return bool(fine) and all(
+        f.group(1) is None or float(f.group(1)) >= MIN_RESERVOIR_ML for f in fine
+    )
+
+
 def alarm_explained(text: str) -> bool:
     """Whether the note explains its alarm as a non-reservoir one with a reservoir not low."""
     if not NON_RESERVOIR_CAUSE.search(text) or LOW.search(text):
@@ -63,16 +103,24 @@ def alarm_explained(text: str) -> bool:
     return bool(NOT_LOW.search(text))
 
 
-def without_explained_alarms(mentions: list[Mention], explained: bool) -> list[Mention]:
-    """The mentions, less the bare EMPTY_PUMP alarm mentions of a note whose alarm is explained."""
-    if not explained:
+def without_explained_alarms(
+    mentions: list[Mention], explained: bool, elsewhere: bool = False
+) -> list[Mention]:
+    """The mentions, less the bare EMPTY_PUMP alarm mentions of a note whose alarm is
+    explained, and less the EMPTY_PUMP mentions not naming the IT pump of a note that puts
+    them on another device (``elsewhere``)."""
+    if not (explained or elsewhere):
         return mentions
-    return [
-        m
-        for m in mentions
-        if not (
-            m.category == "EMPTY_PUMP"
-            and SAYS_ONLY_ALARM.search(m.text)
-            and not SAYS_RESERVOIR.search(m.text)
-        )
-    ]
+    return [m for m in mentions if not _explained(m, explained, elsewhere)]
+
+
+def _explained(mention: Mention, explained: bool, elsewhere: bool) -> bool:
+    if mention.category != "EMPTY_PUMP":
+        return False
+    if elsewhere and not IT_PUMP_NAMED.search(mention.text):
+        return True
+    return (
+        explained
+        and bool(SAYS_ONLY_ALARM.search(mention.text))
+        and not SAYS_RESERVOIR.search(mention.text)
+    )
