@@ -32,7 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from cds_service.errors import ConfigurationError
-from cds_service.note_reading import gloss, pain, prognosis, psych, pump_alarm, readability, scope
+from cds_service.note_reading import (
+    contaminant,
+    gloss,
+    pain,
+    prognosis,
+    psych,
+    pump_alarm,
+    readability,
+    scope,
+)
 from cds_service.note_reading.mention import Mention
 from cds_service.note_reading.psych import candidacy as candidacy  # re-exported
 from cds_service.note_reading.screen import NoteScreen
@@ -640,6 +649,9 @@ class NoteReader:
         as_read = gloss.gloss(text)
         mentions = pump_alarm.without_explained_alarms(
             mentions, pump_alarm.alarm_explained(as_read), pump_alarm.another_device(as_read)
+        )
+        mentions = contaminant.without_contaminants(
+            mentions, contaminant.called_contaminant(as_read)
         )
         summary = _summary("\n".join(plan.chunks), mentions)
         return summary if complete else replace(summary, complete=False)

@@ -1,0 +1,35 @@
+"""A positive culture the note itself calls a contaminant is not an infection
+(note_reading/contaminant.py); any sign it is a true infection keeps it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cds_service.clinical_nlp import default_note_reader
+from cds_service.note_reading import contaminant
+
+CASES = json.loads((Path(__file__).parent.parent / "data" / "contaminant_cases.json").read_text())
+READER = default_note_reader()
+INFECTIONS = ("SYSTEMIC_INFECTION", "SITE_INFECTION")
+
+
+@pytest.mark.parametrize("text", CASES["contaminant"])
+def test_a_contaminant_culture_is_no_infection(text: str) -> None:
+    assert not READER.summarize(text).has(*INFECTIONS)
+
+
+@pytest.mark.parametrize("text", CASES["contaminant"])
+def test_without_the_rule_the_culture_reads_as_an_infection(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(contaminant, "called_contaminant", lambda _: False)
+    assert READER._read(text, cut=False, budget=None).has(*INFECTIONS)
+
+
+@pytest.mark.parametrize("text", CASES["infection"])
+def test_a_true_infection_beside_the_word_contaminant_stands(text: str) -> None:
+    summary = READER.summarize(text)
+    assert summary.has(*INFECTIONS) or summary.unsure(*INFECTIONS)
