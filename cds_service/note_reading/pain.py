@@ -43,6 +43,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 
+from cds_service.note_reading import pain_series
 from cds_service.note_reading.mention import Mention
 
 
@@ -64,7 +65,13 @@ def trial_response(text: str, mentions: list[Mention]) -> PainResponse:
     del mentions
     if not ANYTHING.search(text) and not RELIEF_WORDS.search(text):
         return PainResponse()  # no number, percentage or relief word: nothing to read
-    return _Reader(text).response()
+    response = _Reader(text).response()
+    if (response.before is None or response.after is None) and response.percent_relief is None:
+        # scores charted as a flowsheet column (note_reading/pain_series.py)
+        series = pain_series.series_response(text)
+        if series is not None:
+            return PainResponse(before=series[0], after=series[1])
+    return response
 
 
 # --- vocabulary -----------------------------------------------------------------------------
