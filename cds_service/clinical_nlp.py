@@ -357,6 +357,9 @@ class ReadingPlan:
     complete: bool
     # The section kind each chunk was written under (None: the patient's current care).
     sections: tuple[str | None, ...]
+    # The whole text as the reader reads it (glossed, spelled right, fields): the note-level
+    # checks (an explained alarm, a contaminant, a report's conclusion field) look at it.
+    text_read: str = ""
 
 
 # The category prefix of a concern cue that stands only if the note reads no figure.
@@ -548,25 +551,26 @@ class NoteReader:
         sections: list[str | None] = []
         complete = not cut
         matches = 0
-        for group in _chunk_groups(self._units(text, cut)):
+        text_read = self._as_read(text)
+        for group in _chunk_groups(self._units(text_read, cut)):
             if group is None:
                 complete = False
                 continue
             found = sum(u.matches for u in group)
             if matches + found > MAX_MATCHES_PER_NOTE:
-                return ReadingPlan(tuple(chunks), False, tuple(sections))
+                return ReadingPlan(tuple(chunks), False, tuple(sections), text_read)
             matches += found
             chunks.append(" ".join(u.text for u in group))
             sections.append(group[0].section)
-        return ReadingPlan(tuple(chunks), complete, tuple(sections))
+        return ReadingPlan(tuple(chunks), complete, tuple(sections), text_read)
 
-    def _units(self, text: str, cut: bool) -> Iterator[_Unit | None]:
+    def _units(self, text_read: str, cut: bool) -> Iterator[_Unit | None]:
         """Every relevant sentence or piece, in order; None marks a sentence split by the caps.
 
         Section headers ("Family history:", "PMH:", "Assessment:") start a new block, so no
         chunk spans two sections, and each unit carries the kind of section it is under.
         """
-        blocks = list(_sections(self._as_read(text).split(SEGMENT_BREAK)))
+        blocks = list(_sections(text_read.split(SEGMENT_BREAK)))
         for number, (block, section) in enumerate(blocks):
             sentences = SENTENCE_END.split(block)
             for index, sentence in enumerate(sentences):
@@ -646,13 +650,7 @@ class NoteReader:
             offset += len(chunk) + 1
         # Chunks are joined by a line break (one character, as the offsets count): numbers
         # are read clause by clause, and two chunks are never one clause.
-        as_read = gloss.gloss(text)
-        mentions = pump_alarm.without_explained_alarms(
-            mentions, pump_alarm.alarm_explained(as_read), pump_alarm.another_device(as_read)
-        )
-        mentions = contaminant.without_contaminants(
-            mentions, contaminant.called_contaminant(as_read)
-        )
+        mentions = _note_level(plan.text_read, mentions)
         summary = _summary("\n".join(plan.chunks), mentions)
         return summary if complete else replace(summary, complete=False)
 
@@ -753,6 +751,20 @@ SECTION_HEADER = re.compile(
 _EARLIER_HEADERS = ("previous", "prior", "old", "earlier", "last", "cop", "carried", "legacy")
 _FAMILY_HEADERS = ("family", "fam hx", "fhx", "fh")
 _HISTORY_HEADERS = ("past ", "medical history", "surgical history", "pmh", "psh")
+
+
+def _note_level(text_read: str, mentions: list[Mention]) -> list[Mention]:
+    """The mentions after the checks that need the whole note, not one sentence: an alarm or
+    an empty the note puts elsewhere (note_reading/pump_alarm.py), a culture it calls a
+    contaminant (note_reading/contaminant.py), a psychological report's conclusion field."""
+    mentions = pump_alarm.without_explained_alarms(
+        mentions, pump_alarm.alarm_explained(text_read), pump_alarm.another_device(text_read)
+    )
+    mentions = contaminant.without_contaminants(mentions, contaminant.called_contaminant(text_read))
+    return mentions + [
+        Mention("FAVORABLE_CANDIDATE", field, 0, False, False, False, False, False)
+        for field in psych.conclusion_fields(text_read)
+    ]
 
 
 def _unreadable(text: str) -> str | None:

@@ -100,3 +100,38 @@ def superseded(text: str, mentions: Sequence[Mention]) -> frozenset[int]:
         if _SUPERSEDING.search(between):
             return frozenset(m.start for m in negatives)
     return frozenset()
+
+
+# A psychological report's conclusion as a field with a one-word value ("Conclusion:
+# Favourable.", "Result: [X] Favorable", "Impression: Suitable"): the concept patterns want
+# the candidate or the psych words in the same sentence, and a report's field has neither.
+# It counts only under a psych heading or line within CONCLUSION_REACH characters before it,
+# with no trial, block or procedure word between (whose result the field would be).
+CONCLUSION_REACH = 400
+_CONCLUSION_FIELD = re.compile(
+    r"(?:^|(?<=[\n\u2029]))[ \t]*(?:[-*\u2022][ \t]*)?(?:conclusions?|impression|results?|outcome|"
+    r"recommendations?|opinion|avis|determination|disposition)[ \t]*[:=][ \t]*"
+    r"(?:\[[ \t]*[xX\u2713\u2714][ \t]*\][ \t]*)?"
+    r"(?P<value>favou?rable|suitable|appropriate|acceptable|cleared|approved)"
+    r"(?=[ \t]*(?:[.;,]|$|[\n\u2029]))",
+    re.I,
+)
+_PSYCH_CONTEXT = re.compile(
+    r"psycholog|psychiatr|\bpsych\b|neuropsych|behaviou?ral\s+health|mental\s+health|psychosocial",
+    re.I,
+)
+_PROCEDURE_BETWEEN = re.compile(
+    r"\b(?:trial|test\s+dose|bolus|injection|procedure|block|ESI|stimulat\w*|surgery|operation)\b",
+    re.I,
+)
+
+
+def conclusion_fields(text: str) -> list[str]:
+    """The favorable one-word conclusion fields of a psychological report in ``text``."""
+    found = []
+    for field in _CONCLUSION_FIELD.finditer(text):
+        before = text[max(0, field.start() - CONCLUSION_REACH) : field.start()]
+        contexts = list(_PSYCH_CONTEXT.finditer(before))
+        if contexts and not _PROCEDURE_BETWEEN.search(before[contexts[-1].end() :]):
+            found.append(field.group())
+    return found

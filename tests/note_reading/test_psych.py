@@ -152,6 +152,21 @@ def test_dev_note(note: dict[str, Any]) -> None:
             None,
         ),
         ("> Is she cleared for the pump?", None),
+        # a psychological report's conclusion as a one-word field; not after a trial's
+        # heading, not without a psych heading, not when the report also defers
+        (
+            "Pre-implant psychological assessment\n- Mood stable, coping adequate.\n"
+            "Conclusion: Favourable.",
+            "favorable",
+        ),
+        ("Psychology screening done: [X] Yes\nResult: [X] Favorable", "favorable"),
+        ("Psych eval 3/2 on file.\nIT morphine trial 4/2\nResult: favorable.", None),
+        ("Pain clinic review\nImpression: Suitable.", None),
+        (
+            "Psychological assessment\nConclusion: appropriate.\n"
+            "I recommend deferring the implant until her depression is treated.",
+            "unfavorable",
+        ),
         # round 9: a pair cell, "in place", "completed; no contraindication", a negation on
         # the list item above, the family named beside the patient
         ("Psychology clearance for ITB\u2028Yes - favorable (10/2/24)", "favorable"),
