@@ -584,10 +584,11 @@ D = (
     # needed" is the opposite)
     rf"(?<!\bno\s)(?<!\bnot\s)\b(?:new|repeat|updated|another|fresh|second)\s+(?:pre-?\w+\s+)?(?:{PSYN}\s+)?(?:eval\w*|assessment|"
     r"clearance|consult\w*|testing)\s+(?:is\s+|would\s+be\s+|will\s+be\s+)?(?:required|needed|necessary|"
-    r"indicated|mandatory|requested|recommended|warranted)",
+    # "is asked": a francophone's English for "is requested"
+    r"indicated|mandatory|requested|recommended|warranted|asked)",
     rf"\b(?:requires?|needs?|will\s+need|must\s+(?:have|undergo)|should\s+have)\s+(?:a\s+)?(?:new|repeat|"
     rf"updated|fresh|second)\s+(?:pre-?\w+\s+)?(?:{PSYN}\s+)?(?:eval\w*|assessment|clearance|consult\w*)",
-    rf"\b(?:clearance|evaluation|eval|opinion|recommendation)\b{gap(30)}\bno\s+longer\s+(?:valid|applies|"
+    rf"\b(?:clearance|evaluation|eval|opinion|recommendation)\b{gap(30)}\bno\s+(?:longer|more)\s+(?:valid|applies|"
     r"applicable|current|stands|holds)",
     # "I do not think the 2019 clearance can be relied upon", "asked Dr. F to see him again for a
     # repeat evaluation"
