@@ -650,8 +650,10 @@ class NoteReader:
             offset += len(chunk) + 1
         # Chunks are joined by a line break (one character, as the offsets count): numbers
         # are read clause by clause, and two chunks are never one clause.
+        joined = "\n".join(plan.chunks)
         mentions = _note_level(plan.text_read, mentions)
-        summary = _summary("\n".join(plan.chunks), mentions)
+        mentions = prognosis.without_settled_hospice(joined, mentions)
+        summary = _summary(joined, mentions)
         return summary if complete else replace(summary, complete=False)
 
     def _chunk_mentions(self, chunk: str, offset: int, nlp: Any = None) -> list[Mention]:

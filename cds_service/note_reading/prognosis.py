@@ -386,7 +386,7 @@ _HOSPICE_WORD = (
     r"|discussions?|conversations?|talks?"
     r"|recommended|suggested|raised|introduced|reviewed|mentioned|again|today|previously|but"
     r"|and|pt|patient|she|he|they|family|the|at|this|time|completed|done|per|by|her|his|to"
-    r"|currently|initially|question)"
+    r"|currently|initially|question|with|w/)"
 )
 _WANTS_TREATMENT = (
     r"(?:wants?|wishes?|prefers?|elected|elects|chose|chooses|opted|opts|would\s+like|desires?"
@@ -403,7 +403,9 @@ _NOT_NOW = (
     r"|needed|warranted|qualified|met|offered|discussed|addressed|raised|mentioned)|n/a\b|ineligible"
     r"|inappropriate|premature"
     r"|does(?:n't|\s+not)\s+(?:qualify|meet|want)|did(?:n't|\s+not)\s+(?:qualify|meet|want)"
-    r"|no\s+longer|discharged?|graduated|unwilling|" + _WANTS_TREATMENT + r")"
+    # "discharge" but not "hospice at discharge" (going to hospice when discharged)
+    r"|no\s+longer|discharged|(?<!at\s)(?<!on\s)(?<!upon\s)(?<!after\s)discharge\b|graduated"
+    r"|unwilling|" + _WANTS_TREATMENT + r")"
 )
 _LATER = (
     r"(?:in\s+the\s+future|down\s+the\s+road|at\s+a\s+later\s+(?:date|time|point)"
@@ -929,6 +931,35 @@ def _outdated_or_not_the_patient(text: str, start: int) -> bool:
         return True
     anchors = list(_PAST_ANCHOR.finditer(before))
     return bool(anchors) and not _NOW.search(before[anchors[-1].end() :])
+
+
+# A bare "hospice" naming the visit or the form ("Hospice intake visit.", "HOSPICE REFERRAL -
+# OUTCOME") that the note then settles as not current ("pt and wife declined hospice"): the
+# sentence-bound HOSPICE_NOT_CURRENT target cannot reach it. Not a "hospice" after a word of
+# enrolment ("on hospice", "admitted to hospice"), which may be the patient's status now.
+_ENROLLED_BEFORE = re.compile(
+    r"\b(?:on|in|into|to|enrolled|admitted|elected|electing|under|with|remains|continues|"
+    r"transferred|transfer|home|inpatient|residential)\s*$",
+    re.I,
+)
+_BARE_HOSPICE = re.compile(r"hospice", re.I)
+
+
+def without_settled_hospice(text: str, mentions: list[Mention]) -> list[Mention]:
+    """The mentions, less the bare "hospice" TERMINAL mentions of a note whose only other
+    hospice statement says hospice is not the patient's status now. ``text`` is the text
+    the mentions' offsets point into."""
+    settled = [m.start for m in mentions if m.category == "HOSPICE_NOT_CURRENT" and m.asserted]
+    terminal = [m for m in mentions if m.category == "TERMINAL"]
+    if not settled or not terminal:
+        return mentions
+    if not all(_BARE_HOSPICE.fullmatch(m.text) for m in terminal):
+        return mentions  # "terminal", "end of life", "comfort care": not settled by it
+    if any(m.start > min(settled) for m in terminal):
+        return mentions  # a hospice named after what settles it may be a new status
+    if any(_ENROLLED_BEFORE.search(text[max(0, m.start - 30) : m.start]) for m in terminal):
+        return mentions
+    return [m for m in mentions if m.category != "TERMINAL"]
 
 
 def months(text: str, mentions: list[Mention]) -> float | None:

@@ -307,6 +307,13 @@ def test_prognosis_months(text: str, expected: object) -> None:
         ("Hospice (Bayview) discharged pt 4/30: no longer meets criteria.", False),
         ("Hospice (Bayview) admitted pt 4/30.", True),
         ("SW note - hospice live discharge.", False),
+        # session 10: a bare "hospice" heading the note then settles; not an enrolment
+        ("Hospice intake visit. Pt and wife declined hospice at this time.", False),
+        ("Hospice discussed with pt - not indicated at this time.", False),
+        ("On hospice since 3/1. Her earlier hospice (2019) was revoked.", True),
+        ("Hospice intake visit. Pt declined hospice. Terminal per oncology.", True),
+        ("Hospice discussed with pt; she wants to enroll.", True),
+        ("Going to home hospice at discharge tomorrow; hospice agency aware of the pump.", True),
     ],
 )
 def test_hospice_status(text: str, terminal: bool) -> None:
