@@ -108,8 +108,8 @@ def test_the_corpus_is_split_and_large_enough() -> None:
 # dev-r23 four that only the screen catches: a quoted "was '6-12 months', now 'short weeks'"
 # update, an alarm date passed with no refill (dates three lines apart), blood cultures whose
 # sentence also names a superseded "contaminant" report, and a bacteraemia still being treated
-# under a "Hx:" label; dev-r25 one: a transfer to a palliative-care residence known only by
-# its name ("Maison Aube-Lumière").
+# under a "Hx:" label; dev-r24 four English prognoses the screen catches; dev-r25 one: a
+# transfer to a palliative-care residence known only by its name ("Maison Aube-Lumière").
 KNOWN_UNSAFE = {
     "dev-r2": ["prognosis-225 in implant-criteria-met.json"],
     "dev-r22": ["prognosis-2242 in implant-criteria-met.json"],
@@ -118,6 +118,12 @@ KNOWN_UNSAFE = {
         "empty-pump-2321 in refill-criteria-met.json",
         "infection-2301 in implant-criteria-met.json",
         "infection-2348 in implant-criteria-met.json",
+    ],
+    "dev-r24": [
+        "prognosis-2401 in implant-criteria-met.json",
+        "prognosis-2407 in implant-criteria-met.json",
+        "prognosis-2413 in implant-criteria-met.json",
+        "prognosis-2414 in implant-criteria-met.json",
     ],
     "dev-r25": ["prognosis-2536 in implant-criteria-met.json"],
 }
