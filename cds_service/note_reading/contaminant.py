@@ -6,7 +6,8 @@ the sentence, so the culture mention stood. When the note calls the result a con
 (or contamination), every organism it names is one that contaminates cultures (skin flora:
 coagulase-negative staphylococci, Cutibacterium, Corynebacterium, Bacillus, Micrococcus),
 and nothing in it says otherwise (a true infection, "not a contaminant", a superseded
-report, a doubt such as "?contaminant" or "vs", every bottle or sample positive), the
+report, a doubt such as "?contaminant" or "vs", every bottle or sample positive, any word
+of cerebrospinal fluid or meningitis), the
 culture mentions are not an infection finding. Mentions of anything else (sepsis, pus,
 cellulitis, meningitis, fever) stand.
 """
@@ -41,10 +42,18 @@ CULTURE_WORDS = re.compile(
 )
 
 
+# Cerebrospinal fluid is never settled this way: skin flora in the CSF of a patient with an
+# intrathecal catheter may be the catheter's infection, whatever the blood cultures were.
+CSF = re.compile(r"\b(?:CSF|LCR|cerebrospinal|spinal\s+fluid|mening\w*|ventricul\w*)\b", re.I)
+
+
 def called_contaminant(text: str) -> bool:
     """Whether the note settles its positive culture as a contaminant, and nothing else."""
     return bool(
-        CALLED_CONTAMINANT.search(text) and not OTHERWISE.search(text) and not PATHOGEN.search(text)
+        CALLED_CONTAMINANT.search(text)
+        and not OTHERWISE.search(text)
+        and not PATHOGEN.search(text)
+        and not CSF.search(text)
     )
 
 

@@ -8,9 +8,9 @@ the reach of a sentence-bound ConText rule. When the note names a non-reservoir 
 battery's elective replacement indicator, a motor stall, "not a reservoir alarm") **and**
 states the reservoir is not low (every volume it gives is at least MIN_RESERVOIR_ML, or it
 says the reservoir is fine, adequate, as expected, not empty), and nowhere speaks of a low,
-critical or empty reservoir, then a bare alarm mention ("pump beeping", "alarm sounding")
-is not an empty-pump finding. A mention that itself says empty, dry, low or 0 mL always
-stands, and so does everything else the note says.
+critical or empty reservoir or of withdrawal signs, then a bare alarm mention ("pump
+beeping", "alarm sounding") is not an empty-pump finding. A mention that itself says
+empty, dry, low or 0 mL always stands, and so does everything else the note says.
 
 Likewise another device: when the note names one (an IV or insulin pump, a CADD, a
 syringe driver, a feeding pump, a compression device, an oxygen concentrator, a wound VAC,
@@ -95,8 +95,8 @@ def another_device(text: str) -> bool:
 
 def alarm_explained(text: str) -> bool:
     """Whether the note explains its alarm as a non-reservoir one with a reservoir not low."""
-    if not NON_RESERVOIR_CAUSE.search(text) or LOW.search(text):
-        return False
+    if not NON_RESERVOIR_CAUSE.search(text) or LOW.search(text) or WITHDRAWAL.search(text):
+        return False  # withdrawal signs beside an explained alarm still want a look
     volumes = [float(a or b) for a, b in VOLUME.findall(text)]
     if volumes:
         return min(volumes) >= MIN_RESERVOIR_ML

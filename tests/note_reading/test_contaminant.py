@@ -30,6 +30,18 @@ def test_without_the_rule_the_culture_reads_as_an_infection(
 
 
 @pytest.mark.parametrize("text", CASES["infection"])
-def test_a_true_infection_beside_the_word_contaminant_stands(text: str) -> None:
+def test_a_true_infection_beside_the_word_contaminant_stands(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check stands down: the reading is what it is with it switched off."""
+    assert not contaminant.called_contaminant(text)
+    with_check = READER._read(text, cut=False, budget=None)
+    monkeypatch.setattr(contaminant, "called_contaminant", lambda _: False)
+    assert READER._read(text, cut=False, budget=None) == with_check
+
+
+@pytest.mark.parametrize("text", CASES["contaminant_beside_infection"])
+def test_other_infection_words_beside_a_contaminant_stand(text: str) -> None:
+    assert contaminant.called_contaminant(text)
     summary = READER.summarize(text)
     assert summary.has(*INFECTIONS) or summary.unsure(*INFECTIONS)
