@@ -41,6 +41,7 @@ from cds_service.note_reading import (
     pump_alarm,
     readability,
     scope,
+    simulation,
 )
 from cds_service.note_reading.mention import Mention
 from cds_service.note_reading.psych import candidacy as candidacy  # re-exported
@@ -101,10 +102,13 @@ SENTENCE_END = re.compile(
     rf"(?:(?<=[.!]){_NOT_AN_END}{_NOT_A_GENUS}|(?<=\?)(?!\s+(?:yes|no|none|negative|positive|n/a|y|n)\b\s*(?:[.,;]|$)))\s+",
     re.I,
 )
-# Flowsheet fields at the start of a line, "asp_vol_mL=0.0", "LRA_active=Y": read as
+# Flowsheet fields at the start of a line or after a semicolon (an export on one line,
+# "t0=0810; pre_NRS=8.5; pct_relief=59"), "asp_vol_mL=0.0", "LRA_active=Y": read as
 # "asp vol mL: 0.0", "LRA active: yes", the way the concept patterns read a labelled value,
 # each field a statement of its own.
-FIELD = re.compile(r"(?m)^([ \t]*)([A-Za-z][A-Za-z0-9_./()# -]{0,40}?)[ \t]*=[ \t]*(?!=)")
+FIELD = re.compile(
+    r"(?m)(?:^|(?<=;))([ \t]*)([A-Za-z][A-Za-z0-9_./()# -]{0,40}?)[ \t]*=[ \t]*(?!=)"
+)
 YES_NO = re.compile(r"(?m):[ \t]*(?:([YN])|\[([YN])\])[ \t]*$")
 # Dictated punctuation ("... the wound is packed period"), read only in a note that is
 # plainly dictated (it says "comma" twice, or spoken punctuation three times): elsewhere
@@ -504,10 +508,11 @@ class NoteReader:
         Only ever a reason to verify (note_reading/screen.py): never evidence of anything.
         One exception: a prognosis figure the rules read from the text ("life expectancy
         approximately 12 months") stands over the screen, which reads words, not numbers
-        ("12 months" and "2 months" look alike to it). ``read`` gives the text's reading
+        ("12 months" and "2 months" look alike to it). A teaching record about no patient
+        (note_reading/simulation.py) screens nothing. ``read`` gives the text's reading
         if the caller has its own (read under its budget, cached); it is called only then.
         """
-        if self._screen is None:
+        if self._screen is None or simulation.about_no_patient(text):
             return frozenset()
         flags = self._screen.flagged(text)
         if "prognosis" in flags:
@@ -638,6 +643,8 @@ class NoteReader:
     def _read(self, text: str, cut: bool, budget: ReadingBudget | None) -> NoteSummary:
         """Run the pipeline over the planned chunks, stopping at the budget's deadline."""
         plan = self.plan(text, cut)
+        if simulation.about_no_patient(plan.text_read):
+            return EMPTY_SUMMARY  # a teaching record about no one asserts nothing
         complete = plan.complete
         mentions: list[Mention] = []
         offset = 0
@@ -758,14 +765,15 @@ _HISTORY_HEADERS = ("past ", "medical history", "surgical history", "pmh", "psh"
 def _note_level(text_read: str, mentions: list[Mention]) -> list[Mention]:
     """The mentions after the checks that need the whole note, not one sentence: an alarm or
     an empty the note puts elsewhere (note_reading/pump_alarm.py), a culture it calls a
-    contaminant (note_reading/contaminant.py), a psychological report's conclusion field."""
+    contaminant (note_reading/contaminant.py), a psychological report's conclusion field or
+    a favorable cell in a grid's psych column."""
     mentions = pump_alarm.without_explained_alarms(
         mentions, pump_alarm.alarm_explained(text_read), pump_alarm.another_device(text_read)
     )
     mentions = contaminant.without_contaminants(mentions, contaminant.called_contaminant(text_read))
     return mentions + [
         Mention("FAVORABLE_CANDIDATE", field, 0, False, False, False, False, False)
-        for field in psych.conclusion_fields(text_read)
+        for field in [*psych.conclusion_fields(text_read), *psych.psych_column_cells(text_read)]
     ]
 
 

@@ -37,9 +37,10 @@ SKIPPED_TAGS = frozenset({"script", "style", "template"})
 BOLD_TAGS = frozenset({"b", "strong"})
 # A plain cell that reads as a column name: words, an optional unit or scale in parentheses
 # ("Time", "Pain (0-10)", "VAS (mm)"), no value of its own.
-# (a digit only inside a word, "SpO2", never a value of its own, "A 12")
+# (a digit only inside a word, "SpO2", never a value of its own, "A 12"; a bare "#" is the
+# row-number column of minutes and trackers)
 COLUMN_NAME = re.compile(
-    r"[A-Za-z](?:[A-Za-z /#%.&-]|(?<=[A-Za-z0-9])\d){0,29}(?:\s?\([^()]{1,12}\))?"
+    r"#|[A-Za-z](?:[A-Za-z /#%.&-]|(?<=[A-Za-z0-9])\d){0,29}(?:\s?\([^()]{1,12}\))?"
 )
 BREAK_TAGS = frozenset(
     {
@@ -182,16 +183,27 @@ class _TextTarget:
             self.parts.append(SEGMENT_BREAK)
 
 
+# A cell saying its column's thing is absent ("| alarm | ... | none |").
+NONE_VALUE = re.compile(r"none|no|nil|neg|negative|absent|n", re.I)
+
+
 def grid_row_text(cells: list[str], columns: list[str]) -> str:
-    """A body row under named columns: "row label: value (column)", a line per cell."""
+    """A body row under named columns: "row label: value (column)", a line per cell; a cell
+    saying "none" as "row label: no column" ("6/10: no alarm"), the way it is said."""
     # The corner header often names the scale or the row kind ("VAS (mm)", "Time").
     label = " ".join(t for t in (columns[0], cells[0]) if t)
     segments = [
-        f"{label}: {value} ({column})" if label else f"{column}: {value}"
+        _cell_text(label, value, column)
         for column, value in zip(columns[1:], cells[1:], strict=True)
         if value
     ]
     return "\n".join(segments or [label])
+
+
+def _cell_text(label: str, value: str, column: str) -> str:
+    if NONE_VALUE.fullmatch(value):
+        return f"{label}: no {column}" if label else f"no {column}"
+    return f"{label}: {value} ({column})" if label else f"{column}: {value}"
 
 
 # A plain-text table row: cells between pipes ("Pt | Dx | LE", "| 0 h | 8 |"); a markdown

@@ -239,6 +239,18 @@ def test_a_plain_pipe_table_under_named_columns_is_read_as_a_grid() -> None:
     assert attachment_text(text.encode(), "text/plain") == pipe_grids(text)
 
 
+def test_a_grid_cell_saying_none_reads_as_no_such_thing() -> None:
+    """ "| 6/10 | 3.0 mL | none |" under "alarm": the row says there was no alarm."""
+    text = "| date | asp | alarm |\n| 6/10 | 3.2 mL | none |\n"
+    assert "date 6/10: no alarm" in pipe_grids(text)
+    assert "date 6/10: 3.2 mL (asp)" in pipe_grids(text)
+
+
+def test_a_row_number_column_counts_as_a_column_name() -> None:
+    text = "| # | Pt | Psych |\n| 1 | 4471 | favorable |\n"
+    assert "# 1: favorable (Psych)" in pipe_grids(text)
+
+
 def test_a_markdown_rule_under_the_header_is_skipped() -> None:
     text = "| Time | NRS | Note |\n|---|:--:|---|\n| 0 h | 8 | bolus |\n"
     assert "Time 0 h: 8 (NRS)\nTime 0 h: bolus (Note)" in pipe_grids(text)

@@ -68,18 +68,26 @@ def candidacy(summary: _Summary) -> str | None:
 # updated opinion, a change since the earlier note ("now cleared", "since my 02/2024 note").
 _SUPERSEDING = re.compile(
     r"\b(?:addend(?:um|a)|amend(?:ed|s|ment)?|revis(?:ed|ion)|updated?|correction|corrected"
-    r"|late\s+entry|now|since|subsequently|after\s+complet\w+)\b",
+    r"|late\s+entry|now|since|subsequently|after\s+complet\w+|final)\b",
     re.I,
 )
+# An open question told in the past perfect ("the psych eval had not yet been done" before the
+# injury) was open then; a conclusion the note gives later answers it, with or without a word
+# saying it is newer.
+_PAST_PERFECT = re.compile(r"\bhad\s+not\b|\bhadn't\b|\bhad\s+yet\s+to\b", re.I)
 
 
 def superseded(text: str, mentions: Sequence[Mention]) -> frozenset[int]:
-    """The starts of negative psych mentions a later conclusion replaces: the newest governs.
+    """The starts of negative or open psych mentions a later conclusion replaces: the newest
+    governs.
 
-    An earlier deferral or "not a candidate" yields only to a favorable conclusion asserted
-    after every negative one, with a word between them that says it is newer ("ADDENDUM",
-    "I amend my opinion", "he is now cleared"). A negative after the favorable one, or no
-    such word, leaves every negative standing (a negative anywhere then wins, as before).
+    An earlier deferral, "not a candidate" or open question ("probably a candidate, but I'd
+    like to see the MMPI first") yields only to a favorable conclusion asserted after every
+    one of them, with a word between them that says it is newer ("ADDENDUM", "Final
+    impression", "I amend my opinion", "he is now cleared"). A negative or open mention after
+    the favorable one, or no such word, leaves every one standing (a negative anywhere then
+    wins, an open question leaves the conclusion open, as before). Open questions told in the
+    past perfect alone yield without such a word (``_PAST_PERFECT``).
     """
     # (only the negatives candidacy counts: asserted, or negated as "I cannot recommend" is)
     negatives = [
@@ -87,9 +95,17 @@ def superseded(text: str, mentions: Sequence[Mention]) -> frozenset[int]:
         for m in mentions
         if (m.category in NEGATIVE and (m.asserted or m.negated))
         or (m.category == "FAVORABLE_CANDIDATE" and m.negated)
+        or (m.category in OPEN and m.asserted)
     ]
     if not negatives:
         return frozenset()
+    if all(m.category in OPEN and _PAST_PERFECT.search(_sentence_of(text, m)) for m in negatives):
+        last_open = max(m.start for m in negatives)
+        if any(
+            m.category == "FAVORABLE_CANDIDATE" and m.asserted and m.start > last_open
+            for m in mentions
+        ):
+            return frozenset(m.start for m in negatives)
     last_negative = max(m.start + len(m.text) for m in negatives)
     for favorable in mentions:
         if favorable.category != "FAVORABLE_CANDIDATE" or not favorable.asserted:
@@ -100,6 +116,14 @@ def superseded(text: str, mentions: Sequence[Mention]) -> frozenset[int]:
         if _SUPERSEDING.search(between):
             return frozenset(m.start for m in negatives)
     return frozenset()
+
+
+def _sentence_of(text: str, mention: Mention) -> str:
+    """The sentence (or line) of ``text`` the mention lies in."""
+    end = mention.start + len(mention.text)
+    begin = max(text.rfind(stop, 0, mention.start) for stop in ".!?\n") + 1
+    ends = [at for stop in ".!?\n" if (at := text.find(stop, end)) >= 0]
+    return text[begin : min(ends) if ends else len(text)]
 
 
 # A psychological report's conclusion as a field with a one-word value ("Conclusion:
@@ -135,3 +159,34 @@ def conclusion_fields(text: str) -> list[str]:
         if contexts and not _PROCEDURE_BETWEEN.search(before[contexts[-1].end() :]):
             found.append(field.group())
     return found
+
+
+# A favorable verdict in a grid's psych column, as the table readers write a cell ("# 1:
+# favorable (Dr M 4/22) (Psych)": row, value, column). Selection-committee minutes and
+# trackers give the conclusion only there. It counts when it is the note's one such cell (a
+# grid of several patients may hold another patient's row) and its cell holds no open or
+# negative word ("favorable pending UDS", "not cleared").
+_PSYCH_COLUMN = (
+    r"\((?:psych\w*|psychology|psychological|psychosocial|behaviou?ral\s+health|mental\s+health|"
+    r"BHC?)\)[ \t]*(?=$|[\n\u2029])"
+)
+_ANY_PSYCH_CELL = re.compile(r"[^\n\u2029]" + _PSYCH_COLUMN, re.I | re.M)
+_PSYCH_COLUMN_CELL = re.compile(
+    r"(?:^|(?<=[\n\u2029]))[^\n\u2029:]{0,60}:[ \t]*(?P<value>favou?rable|cleared|suitable|"
+    r"appropriate|acceptable|approved)\b(?P<rest>[^\n\u2029]{0,60})" + _PSYCH_COLUMN,
+    re.I | re.M,
+)
+_OPEN_IN_CELL = re.compile(
+    r"\b(?:pending|once|if|until|unless|not|no|deferred|conditional\w*|awaiting|provided|only)\b|\?",
+    re.I,
+)
+
+
+def psych_column_cells(text: str) -> list[str]:
+    """The favorable psych-column grid cell of ``text``, when it is the only psych cell."""
+    if len(_ANY_PSYCH_CELL.findall(text)) != 1:
+        return []
+    cells = list(_PSYCH_COLUMN_CELL.finditer(text))
+    if len(cells) != 1 or _OPEN_IN_CELL.search(cells[0].group("rest")):
+        return []
+    return [cells[0].group()]

@@ -44,7 +44,10 @@ NOT_LOW = re.compile(
     r"\b(?:reservoir|residual|RV|volume)\b[^.;\n]{0,25}?\b(?:fine|adequate|appropriate|ok|okay|"
     r"as\s+expected|consistent\s+with|normal|not\s+(?:low|empty|an\s+issue|the\s+issue))\b"
     r"|\bnot\s+empty\b|\bnot\s+a\s+(?:low[- ])?reservoir\s+alarm\b"
-    r"|\bno\s+(?:low[- ])?reservoir\s+alarm\b",
+    r"|\bno\s+(?:low[- ])?reservoir\s+alarm\b"
+    # refilled within the last two weeks: a reservoir holds months of drug
+    r"|\b(?:reservoir|pump)\s+refilled\s+(?:(?:[1-9]|1[0-4])\s*(?:d|days?)|one\s+week|a\s+week|"
+    r"(?:1|one|2|two)\s+(?:wks?|weeks?))\s+ago\b|\b(?:reservoir|pump)\s+refilled\s+(?:yesterday|today)\b",
     re.I,
 )
 LOW = re.compile(
@@ -74,8 +77,9 @@ IT_PUMP = (
 IT_PUMP_NAMED = re.compile(IT_PUMP, re.I)
 IT_PUMP_FINE = re.compile(
     IT_PUMP
-    + r"[^.;\n]{0,40}?(?:no\s+(?:active\s+)?alarms?|not\s+(?:involved|alarming|the\s+source)"
-    r"|silent|fine|ras\b|normal|no\s+issues?|(?:reservoir|RV)\s+(?:checked\s+)?(\d+(?:\.\d+)?)\s*mL)",
+    + r"[^.;\n]{0,40}?(?:no\s+(?:active\s+)?alarms?|not\s+(?:involved|alarming|the\s+source|"
+    r"affected)|silent|fine|ras\b|normal|no\s+issues?|unaffected|"
+    r"(?:reservoir|RV)\s+(?:checked\s+)?(\d+(?:\.\d+)?)\s*mL)",
     re.I,
 )
 WITHDRAWAL = re.compile(

@@ -12,10 +12,18 @@ aside ("no fever (or chills)").
 A negation inside a contraindication's own matched phrase is what the phrase states ("Refill
 was due 06/05, not done" is a missed refill, not a denied one), so it is dropped too; only
 for the contraindication categories, where reading the phrase as asserted is the safe side.
+
+A grid's cell is read by itself. The table readers write each body cell as a line "row
+label: value (column)"; a target that is the column's name ("~4 mo (LE)": the estimate is
+named by its column) takes no negation, doubt, hypothesis or history from another cell of
+the row ("NOT listed (Decision)") or from the row's label ("Pt 67M (IT pump, hx vertebral
+fx)"), only from its own value ("not estimated (LE)"). Someone else named in the label
+("Pt's wife: ...") still reaches it.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # The flags an aside cannot pass on to what follows it, by ConText category.
@@ -24,6 +32,15 @@ FLAG_OF_CATEGORY = {"NEGATED_EXISTENCE": "negated"}
 OWN_NEGATION_CATEGORIES = frozenset(
     {"EMPTY_PUMP", "MISSED_REFILL", "SITE_INFECTION", "CNS_INFECTION", "SYSTEMIC_INFECTION"}
 )
+# The flags a row's other cells and its label cannot pass on to a column-name target.
+CELL_FLAG_OF_CATEGORY = {
+    "NEGATED_EXISTENCE": "negated",
+    "POSSIBLE_EXISTENCE": "uncertain",
+    "HYPOTHETICAL": "hypothetical",
+    "HISTORICAL": "historical",
+}
+# A column's name closing a cell's line ("(LE)", "(Life expectancy)").
+COLUMN_TARGET = re.compile(r"\([^()\n]{1,30}\)[ \t]*$")
 # Longer "parentheses" are not asides but runaway or unbalanced brackets.
 MAX_ASIDE_CHARS = 200
 
@@ -56,14 +73,20 @@ def dropped_flags(doc: Any) -> dict[int, set[str]]:
     pairs = asides(doc.text)
     reaching: dict[int, dict[str, bool]] = {}
     for target, modifier in doc._.context_graph.edges:
-        flag = FLAG_OF_CATEGORY.get(modifier.category)
-        if flag is None:
-            continue
         modifier_at = doc[modifier.modifier_span[0]].idx
-        own = target.label_ in OWN_NEGATION_CATEGORIES and (
-            target.start_char < modifier_at < target.end_char
-        )
-        shut = own or _shut_in(modifier_at, target.start_char, pairs)
+        cell = _column_cell(doc.text, target.start_char, target.end_char)
+        if cell is not None and modifier.category in CELL_FLAG_OF_CATEGORY:
+            flag = CELL_FLAG_OF_CATEGORY[modifier.category]
+            shut = not cell[0] <= modifier_at < cell[1]
+        else:
+            aside_flag = FLAG_OF_CATEGORY.get(modifier.category)
+            if aside_flag is None:
+                continue
+            flag = aside_flag
+            own = target.label_ in OWN_NEGATION_CATEGORIES and (
+                target.start_char < modifier_at < target.end_char
+            )
+            shut = own or _shut_in(modifier_at, target.start_char, pairs)
         flags = reaching.setdefault(target.start_char, {})
         flags[flag] = flags.get(flag, True) and shut
     return {
@@ -71,3 +94,16 @@ def dropped_flags(doc: Any) -> dict[int, set[str]]:
         for start, flags in reaching.items()
         if any(flags.values())
     }
+
+
+def _column_cell(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The (start, end) of the value of the grid cell whose column name is the target at
+    ``start``-``end``, or None when the target is no column name closing a "label: value"
+    line."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    if not COLUMN_TARGET.match(text, start, line_end):
+        return None
+    colon = text.find(": ", line_start, start)
+    return None if colon < 0 else (colon + 2, end)

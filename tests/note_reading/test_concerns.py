@@ -59,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[2]
         ('Tel enc w pt\'s son: were told "maybe 2 months" left.', "TERMINAL"),
         # flowsheet fields and dictated punctuation read as typed
         ("PUMP_REFILL\nexp_vol_mL=2.4\nasp_vol_mL=0.0\n", "EMPTY_PUMP"),
+        ("Refill export: exp_vol_mL=3.1; asp_vol_mL=0.0; LRA=Y", "EMPTY_PUMP"),
         ("cultures are growing serratia comma and he is on IV cefepime period", "SITE_INFECTION"),
         # a span of time left on its own, an outlook judged, an end-stage disease
         ("Visit: intake minimal, mottling.\nFamily informed - days to weeks.", "TERMINAL"),

@@ -369,6 +369,33 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "favorable",
         ),
         ("Pt should not proceed with the IT trial from a psychological standpoint.", None),
+        # round 27: an open first impression answered by a dated addendum; an open question
+        # told in the past perfect; a committee's psych column; a preference between
+        # therapies; a score band; a donor's clearance; a report still to come
+        (
+            "[Visit 3/01] Impression: possibly an appropriate candidate, pending testing. "
+            "[Addendum 3/15] Testing valid. Final impression: favorable candidate for the pump.",
+            "favorable",
+        ),
+        (
+            "Before the fall the psych evaluation had not been done. Recommendations: no "
+            "psychological contraindication to the intrathecal trial.",
+            "favorable",
+        ),
+        (
+            "Cttee 6/2\n| # | Pt | Psych | Decision |\n| 1 | 0192 | cleared (Dr K) | approve |",
+            "favorable",
+        ),
+        (
+            "Cttee 6/2\n| # | Pt | Psych | Decision |\n| 1 | 0192 | cleared | approve |\n"
+            "| 2 | 0448 | deferred | hold |",
+            "unfavorable",  # two rows: the psych verdict is not clearly this patient's
+        ),
+        ("Team and patient favour intrathecal therapy over a stimulator.", None),
+        ("SIPAT 12 (excellent candidate range).", None),
+        ("Sister (donor) is psychologically cleared to donate.", None),
+        ("Psych eval done 5/5; the written report has not been received yet.", None),
+        ("No psychology evaluation in chart for this patient.", None),
     ],
 )
 def test_pinned_case(text: str, expected: str | None) -> None:

@@ -193,6 +193,8 @@ def test_empty_pump_and_alarm_statements_are_flagged(text: str) -> None:
         "Refill not done.",
         # round 23: a relative's speaker label; the pump reported on is the patient's
         "Wife: pump refill appointment was yesterday, they cancelled because of the snow.",
+        # round 27: an aside between the refill and "not done"
+        "Pump refill was due 3/14 (alarm date 3/12 per the card) - not done, pt admitted.",
     ],
 )
 def test_missed_and_late_refills_are_flagged(text: str) -> None:
@@ -404,6 +406,9 @@ def test_a_negation_does_not_cross_into_the_next_pump_clause(text: str) -> None:
         "Wife: hospitalized with urosepsis last week",
         'Mum: "Is it infected?"',
         "She asks about her husband: he has cellulitis in the leg.",
+        # round 27: another person than a relative
+        "Pt's roommate on the ward has a MRSA wound infection; pt afebrile, pocket clean.",
+        "Employee health: a co-worker has cellulitis of the hand; pt concerned. Pocket normal.",
     ],
 )
 def test_infection_non_events_are_not_flagged(text: str) -> None:

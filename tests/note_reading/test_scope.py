@@ -45,3 +45,30 @@ def test_a_negation_outside_still_reaches_into_and_past_an_aside() -> None:
 
 def test_a_negation_in_an_aside_still_reaches_its_own_words() -> None:
     assert _negated("Pump site (no cellulitis seen) healing.")["cellulitis"] is True
+
+
+def _flags(text: str, target: str) -> set[str]:
+    """The ConText flags that stand for ``target`` in ``text`` after the scope checks."""
+    doc = READER._run_pipeline(text)
+    dropped = scope.dropped_flags(doc)
+    for ent in doc.ents:
+        if ent.text == target:
+            names = ("negated", "uncertain", "hypothetical", "historical", "family")
+            return {
+                n
+                for n in names
+                if getattr(ent._, f"is_{n}" if n != "uncertain" else "is_uncertain")
+                and n not in dropped.get(ent.start_char, set())
+            }
+    raise AssertionError(f"{target!r} not found")
+
+
+def test_a_grid_cell_takes_no_flag_from_another_cell_or_the_row_label() -> None:
+    row = "Pt 60F (IT pump, hx fall): NOT listed (Decision)\nPt 60F (IT pump, hx fall): ~3 mo (LE)"
+    assert _flags(row, "(LE)") == set()
+    assert READER.summarize(row).prognosis_months == 3.0
+
+
+def test_a_grid_cell_keeps_its_own_negation_and_the_label_s_other_person() -> None:
+    assert "negated" in _flags("Pt 60F: not estimated (LE)", "(LE)")
+    assert READER.summarize("Pt's wife: ~3 mo (LE)").prognosis_months is None

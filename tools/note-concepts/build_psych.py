@@ -188,7 +188,7 @@ OTHERP = (
     r"(?:husband|wife|spouse|partner|boyfriend|girlfriend|fianc\w*|sister|brother|sibling|mother|father|"
     r"mom|dad|son|daughter|aunt|uncle|cousin|niece|nephew|grand(?:mother|father|son|daughter|parent)|"
     r"friend|roommate|room-mate|neighbou?r|co-?worker|colleague|another\s+patient|other\s+patients?|"
-    r"a\s+(?:man|woman|patient|lady|gentleman)|someone|relative|in-law)"
+    r"a\s+(?:man|woman|patient|lady|gentleman)|someone|relative|in-law|(?:living\s+)?donor)"
 )
 SWITCH = (
     r"(?:\b(?:and|but|while|whereas)\s+(?:s?he|pt|patient|the\s+patient)\s+(?:is|was|remains|has|appears|"
@@ -497,7 +497,9 @@ F3 = (
     r"\b(?:support(?:s|ed|ing)?|endorse(?:s|d)?|recommend(?:s|ed)?|favou?r(?:s|ed)?)\s+(?:(?:his|her|their|"
     r"the\s+patient's|pt's|the)\s+)?(?:(?:intra-?thecal|(?-i:IT)|pump|permanent)\s+)?(?:candidacy|"
     r"implant(?:ation)?|the\s+implant|(?:the\s+)?pump(?:\s+(?:implant\w*|placement|trial))?|placement|"
-    r"(?:the\s+)?(?:(?-i:IT)|intra-?thecal)\s+(?:trial|pump|therapy)|ITDD|ITP|ITT|TDD)\b" + EXT,
+    r"(?:the\s+)?(?:(?-i:IT)|intra-?thecal)\s+(?:trial|pump|therapy)|ITDD|ITP|ITT|TDD)\b"
+    # ("favour intrathecal therapy over SCS" is a preference between therapies, no clearance)
+    r"(?!\s+(?:over|rather\s+than|instead\s+of|versus|vs\b))" + EXT,
 )
 
 # a favorable phrase in a question is no conclusion ("Psych cleared? pending", "OK to proceed ...?")
@@ -646,7 +648,16 @@ C2 = (
     rf"\bnot{NOTHAD}{sgap(30, NOFURTHER)}\b{PSYN}(?:\s+{EVALN})?\b",
     rf"n't{NOTHAD}{sgap(30, NOFURTHER)}\b{PSYN}(?:\s+{EVALN})?\b",
     rf"\b(?:the\s+)?{PSYN}\s+(?:\w+\s+){{0,2}}?(?:has|have)\s+not(?=\s+(?:yet\s+)?(?:given|provided|issued|"
-    r"completed|finali[sz]ed|sent|returned|cleared))",
+    r"completed|finali[sz]ed|sent|returned|cleared|addressed|commented|evaluated|assessed|seen|weighed))",
+    # "ITDD psych question outstanding", "psychology opinion still pending"
+    rf"\b{PSYN}\s+(?:question|opinion|input|sign[\s-]?off|recommendation)\s+(?:is\s+|remains\s+|still\s+)*"
+    r"(?:outstanding|pending|open|unanswered|awaited|to\s+follow)\b",
+    # "psych eval was done 3/3 but the report has not been received" (ends on "not")
+    rf"\b{PSYPH}\b{sgap(60, NOFURTHER)}\b(?:report|letter|results?|write-?up)\s+(?:has|have|is|was)\s+"
+    r"not(?=\s+(?:yet\s+)?(?:been\s+)?(?:received|sent|finali[sz]ed|issued|completed|returned|signed|back|"
+    r"available|in)\b)",
+    # "no psychology evaluation in chart" (starts on the negation)
+    rf"\bno\s+(?:pre-?\w+\s+)?{PSYN}\s+{EVALN}\s+(?:in|on)\s+(?:the\s+)?(?:chart|file|record|(?-i:EMR|EHR))\b",
     # "the pre-implant psychological evaluation has NOT been done", "has not been arranged"
     rf"\b{PSYPH}\b\s+(?:has|have|had)\s+not(?=\s+(?:yet\s+)?been\s+(?:{NOTDONE}|arranged|ordered|requested|"
     r"booked))",
@@ -701,7 +712,12 @@ T(
         + r"\s*"
         rf"(?:a\s+|an\s+|the\s+|his\s+|her\s+|their\s+)?(?:[\w-]+\s+|\(\s*){{0,3}}?{OTHERPROC}{TAIL}"
     ),
-    rf"\b{OTHERPROC}\b{gap(50)}{FAVWORD}\w*(?!\s+(?:for|to)\s+{ITOBJ}){TAIL}",
+    # (\w*\b: "cleared" must not give back its "d" to escape the lookahead on "for ITP")
+    rf"\b{OTHERPROC}\b{gap(50)}{FAVWORD}\w*\b(?!\s+(?:for|to)\s+{ITOBJ}){TAIL}",
+    # a score band named after candidacy ("SIPAT 18 (good candidate range)") is no conclusion
+    rf"\b{ADJ}\s+{CAND}\s*(?:range|category|band|zone|tier|level)\b",
+    # a clearance to donate ("psychologically cleared to donate", "approved as a living donor")
+    rf"\b{FAVWORD}\w*\b\s+(?:to\s+(?:be\s+an?\s+)?donat\w*|as\s+(?:a\s+|an\s+)?(?:living\s+)?donor)\b",
     # another specialist's view of candidacy ("Neurosurgery (Dr. Bauer) saw pt 11/5 and felt she is
     # 'an excellent pump candidate'")
     rf"\b{MEDSRC}\b{sgap(60, NOPSY)}\b(?:felt|feels|thinks|thought|believes|considers|says|said|"

@@ -56,6 +56,14 @@ def gap(n: int, stop: str = r".;\n") -> str:
     return rf"(?:(?!\b(?:no|not|non|none|never|without|denies|denied|negative|neg)\b|n't)[^{stop}]){{0,{n}}}?"
 
 
+def aside_gap(n: int) -> str:
+    """gap(n), where a parenthesis of up to 60 characters is one step."""
+    return (
+        r"(?:(?!\b(?:no|not|non|none|never|without|denies|denied|negative|neg)\b|n't)"
+        rf"(?:\([^()\n]{{0,60}}\)|[^.;\n])){{0,{n}}}?"
+    )
+
+
 # A remote year soon after the mention ("ran empty 2019", "pocket infection (MRSA) s/p explant
 # 3/2024"): a bare year or month/year, not a full date (which may be this week's).
 # Only years before 2026 (when this was written): a mention dated this year may be current, and
@@ -213,7 +221,9 @@ MISSED = rx(
         r"|(?<!never\s)(?<!not\s)(?<!n't\s)(?<!no\s)\bmiss(?:ed|ing)\s(?:(?:his|her|their|the|a|two|2|three|several|multiple|last|scheduled)\s){0,3}(?:appointments?|appts?|visits?)\b(?=[^.\n]{0,60}\b(?:pump|refill|ITB|ITP|reservoir|alarm))",
         r"|(?:\bnot|n't|\bnever)\s(?:been\s)?refilled\b",
         r"|\brefills?\b",
-        gap(40),
+        # (an aside counts as one step: "refill was due 2/10 (alarm date 2/8 per pump card) -
+        # not done")
+        aside_gap(40),
         r"(?<!not\s)(?<!never\s)(?<!n't\s)\b(?:missed|skipped|overdue|late|past\s?due|not\sdone|not\sperformed|cancel(?:l)?ed|no[- ]?showed|lapsed)\b(?!\s(?:afternoon|morning|evening|today|tomorrow|next|this)\b)",
         rf"|{CELL}\s{{0,4}}(?:late|missed|skipped|no[- ]?show)\b(?!\s(?:work|school|meals?|doses?|medications?|pills?|PT\b|therapy|class|sleep|appointment\swith|afternoon|morning|evening|night|effects?|onset|stage|complications?|entry|note|documentation|addendum|charting|\d)|\s?(?:refills?|appointments?|appts?|doses?)?\s?[:=]\s?(?:0|none|no)\b)",
         r"|\b(?:did\snot|didn't|couldn't|could\snot|unable\sto)\s(?:make|get\sto|keep|attend)\s(?:it\sto\s)?(?:(?:his|her|the|their|a)\s)?(?:pump\s)?refill",
