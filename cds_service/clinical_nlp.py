@@ -765,12 +765,15 @@ _HISTORY_HEADERS = ("past ", "medical history", "surgical history", "pmh", "psh"
 def _note_level(text_read: str, mentions: list[Mention]) -> list[Mention]:
     """The mentions after the checks that need the whole note, not one sentence: an alarm or
     an empty the note puts elsewhere (note_reading/pump_alarm.py), a culture it calls a
-    contaminant (note_reading/contaminant.py), a psychological report's conclusion field or
-    a favorable cell in a grid's psych column."""
+    contaminant or a swab it calls colonization (note_reading/contaminant.py), a
+    psychological report's conclusion field or a favorable cell in a grid's psych column."""
     mentions = pump_alarm.without_explained_alarms(
         mentions, pump_alarm.alarm_explained(text_read), pump_alarm.another_device(text_read)
     )
     mentions = contaminant.without_contaminants(mentions, contaminant.called_contaminant(text_read))
+    mentions = contaminant.without_colonization(
+        mentions, contaminant.called_colonization(text_read)
+    )
     return mentions + [
         Mention("FAVORABLE_CANDIDATE", field, 0, False, False, False, False, False)
         for field in [*psych.conclusion_fields(text_read), *psych.psych_column_cells(text_read)]

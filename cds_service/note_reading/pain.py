@@ -584,11 +584,22 @@ class _Reader:
         others = [c for c in others if self.done(c)]
         other_starts = [c.start for c in others]
         trials = []
+        bare_after_other = False
         for match in DRUG_TRIAL.finditer(self.text):
             index = bisect_right(other_starts, match.end()) - 1
-            if index >= 0 and others[index].end > match.start():
+            inside = index >= 0 and others[index].end > match.start()
+            if _bare_trial(match) and (
+                inside or (index >= 0 and _adjoins(self.text, others[index], match))
+            ):
+                bare_after_other = True  # "SCS TRIAL", "stimulator - trial": its own trial
+                continue
+            if inside:
                 continue  # "spinal cord stimulator trial": the procedure, not a drug trial
             trials.append(_Context(match.start(), match.end(), True))
+        if bare_after_other and all(self.text[t.start : t.end].lower() == "trial" for t in trials):
+            # The note names no drug trial, only another procedure's: its later bare "trial"
+            # ("Day-7 trial review: 60% relief") is that procedure's too.
+            trials = []
         # After a trial catheter was placed, "post-op day two" dates the trial's own scores
         others = [c for c in others if not self._trial_day(c, trials)]
         return sorted([*others, *trials], key=lambda c: c.start)
@@ -1063,3 +1074,15 @@ def _token(match: re.Match[str]) -> _Token:
 def _number(text: str) -> float:
     word = text.lower()
     return float(WORD_VALUES[word]) if word in WORD_VALUES else float(text)
+
+
+def _bare_trial(match: re.Match[str]) -> bool:
+    """Whether a trial phrase is the bare word ("trial"), naming no drug or route."""
+    return match.group().lower() == "trial"
+
+
+def _adjoins(text: str, other: _Context, match: re.Match[str]) -> bool:
+    """Whether the trial word directly follows another procedure's name ("SCS trial",
+    "stimulator - trial"): at most a space, a hyphen or a bracket between them."""
+    between = text[other.end : match.start()]
+    return len(between) <= 3 and not between.strip(" -()")

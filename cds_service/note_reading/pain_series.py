@@ -8,7 +8,8 @@ scores of the one column headed by a pain scale (NRS, VAS, EVA, EN, pain), in ro
 The score before is the row marked pre-dose or baseline (else the first row), the score
 after is the lowest of the rows below it (the peak effect, as a timeline is read). VAS in
 millimetres is read on the 0-10 scale. Only a note that names a drug-delivery trial is
-read this way, and a series needs three scores at least.
+read this way, and a series needs three scores at least; not a note that says its trial was
+postponed, cancelled, held or not done.
 """
 
 from __future__ import annotations
@@ -39,12 +40,19 @@ NOT_DRUG_TRIAL = re.compile(
     r"radiofrequency|facet|SI[- ]joint|trigger[- ]point|ketamine|blood\s+patch|nerve\s+block)\b",
     re.I,
 )
+# The note's trial did not happen (yet): a column of scores is then of something else (an IV
+# PCA after grafting, a ward's routine scores).
+TRIAL_NOT_DONE = re.compile(
+    r"\b(?:trial|test\s+dose|bolus)\s+(?:was\s+|is\s+|has\s+been\s+)?(?:postponed|cancel+ed|deferred|"
+    r"held|on\s+hold|aborted|not\s+(?:yet\s+)?(?:done|performed|given))\b",
+    re.I,
+)
 MIN_SCORES = 3
 
 
 def series_response(text: str) -> tuple[float, float] | None:
     """(before, after) on the 0-10 scale from a flowsheet's pain column, or None."""
-    if not TRIAL_CUE.search(text) or NOT_DRUG_TRIAL.search(text):
+    if not TRIAL_CUE.search(text) or NOT_DRUG_TRIAL.search(text) or TRIAL_NOT_DONE.search(text):
         return None
     rows = _grid_rows(text) or _pipe_rows(text)
     if len(rows) < MIN_SCORES:

@@ -45,3 +45,23 @@ def test_other_infection_words_beside_a_contaminant_stand(text: str) -> None:
     assert contaminant.called_contaminant(text)
     summary = READER.summarize(text)
     assert summary.has(*INFECTIONS) or summary.unsure(*INFECTIONS)
+
+
+@pytest.mark.parametrize("text", CASES["colonization"])
+def test_a_swab_called_colonization_without_infection_is_no_infection(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert contaminant.called_colonization(text)
+    assert not READER.summarize(text).has(*INFECTIONS)
+    monkeypatch.setattr(contaminant, "called_colonization", lambda _: False)
+    assert READER._read(text, cut=False, budget=None).has(*INFECTIONS), "the rule decides it"
+
+
+@pytest.mark.parametrize("text", CASES["colonization_doubted"])
+def test_colonization_doubted_or_in_csf_settles_nothing(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert not contaminant.called_colonization(text)
+    with_check = READER._read(text, cut=False, budget=None)
+    monkeypatch.setattr(contaminant, "called_colonization", lambda _: False)
+    assert READER._read(text, cut=False, budget=None) == with_check

@@ -310,6 +310,20 @@ def test_dev_note(note: dict[str, Any]) -> None:
             PainResponse(7, 3),
         ),
         ("We will consider an IT trial; pain 8/10 now, was 3/10 after the ESI.", PainResponse()),
+        # round 27: a stimulator's trial, then its bare "trial" again
+        (
+            "Observed SCS trial lead placement. Day 5 trial check: 65% relief, NRS 7 -> 2.",
+            PainResponse(),
+        ),
+        (
+            "Stimulator - trial placed last week. Trial review today: pain from 8 to 3.",
+            PainResponse(),
+        ),
+        # ... but a drug trial named beside it is read
+        (
+            "SCS trial failed in 2022. IT morphine trial today: NRS 8 -> 3 at 4 h.",
+            PainResponse(8, 3),
+        ),
     ],
 )
 def test_pinned(text: str, expected: PainResponse) -> None:

@@ -321,6 +321,7 @@ def test_pump_non_events_are_not_flagged(text: str) -> None:
         ),
         # what is denied is the contaminant, not the infection
         ("True infection, not contaminant: pump pocket infection.", "SITE_INFECTION"),
+        ("Pocket cellulitis, not resolved; restarted cephalexin.", "SITE_INFECTION"),
     ],
 )
 def test_active_infections_are_asserted_with_their_site(text: str, category: str) -> None:
@@ -409,6 +410,9 @@ def test_a_negation_does_not_cross_into_the_next_pump_clause(text: str) -> None:
         # round 27: another person than a relative
         "Pt's roommate on the ward has a MRSA wound infection; pt afebrile, pocket clean.",
         "Employee health: a co-worker has cellulitis of the hand; pt concerned. Pocket normal.",
+        # a finding's status after a comma or a dash
+        "Pocket cellulitis in March, resolved.",
+        "Incision erythema - healed.",
     ],
 )
 def test_infection_non_events_are_not_flagged(text: str) -> None:
