@@ -59,7 +59,6 @@ ROOT = Path(__file__).resolve().parents[2]
         ('Tel enc w pt\'s son: were told "maybe 2 months" left.', "TERMINAL"),
         # flowsheet fields and dictated punctuation read as typed
         ("PUMP_REFILL\nexp_vol_mL=2.4\nasp_vol_mL=0.0\n", "EMPTY_PUMP"),
-        ("Refill export: exp_vol_mL=3.1; asp_vol_mL=0.0; LRA=Y", "EMPTY_PUMP"),
         ("cultures are growing serratia comma and he is on IV cefepime period", "SITE_INFECTION"),
         # a span of time left on its own, an outlook judged, an end-stage disease
         ("Visit: intake minimal, mottling.\nFamily informed - days to weeks.", "TERMINAL"),
@@ -124,6 +123,9 @@ def test_an_unclassified_contraindication_word_makes_the_concept_uncertain(
         "Spasms lasting days to weeks after each missed dose in the past.",
         "Time-limited prognosis? - No.",
         "ESRD (end-stage renal disease) on HD MWF.",
+        # round 27: a time to heal; a prognosis for a limb's function
+        "Burn wounds expected to heal in 2-3 weeks.",
+        "Prognosis for grip function guarded; may need tendon transfer.",
     ],
 )
 def test_negated_planned_past_and_other_wordings_raise_no_concern(text: str) -> None:

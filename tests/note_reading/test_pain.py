@@ -310,6 +310,11 @@ def test_dev_note(note: dict[str, Any]) -> None:
             PainResponse(7, 3),
         ),
         ("We will consider an IT trial; pain 8/10 now, was 3/10 after the ESI.", PainResponse()),
+        # round 27: key=value fields exported on one line
+        (
+            "IT trial export: drug=MSO4 0.3mg IT; t0=0900; pre_NRS=9; post_peak_NRS=2 @ t+4h",
+            PainResponse(9, 2),
+        ),
         # round 27: a stimulator's trial, then its bare "trial" again
         (
             "Observed SCS trial lead placement. Day 5 trial check: 65% relief, NRS 7 -> 2.",

@@ -393,9 +393,17 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ),
         ("Team and patient favour intrathecal therapy over a stimulator.", None),
         ("SIPAT 12 (excellent candidate range).", None),
-        ("Sister (donor) is psychologically cleared to donate.", None),
-        ("Psych eval done 5/5; the written report has not been received yet.", None),
-        ("No psychology evaluation in chart for this patient.", None),
+        ("Living donor evaluation: donor is psychologically cleared to donate.", None),
+        (
+            "Checklist: psych cleared. Correction: psych eval done 5/5 but the written report "
+            "has not been received.",
+            None,
+        ),
+        (
+            "Orientee filed a note saying favorable candidate for IT pump; wrong chart. No "
+            "psychology evaluation in chart for this patient.",
+            None,
+        ),
     ],
 )
 def test_pinned_case(text: str, expected: str | None) -> None:

@@ -408,11 +408,11 @@ def test_a_negation_does_not_cross_into_the_next_pump_clause(text: str) -> None:
         'Mum: "Is it infected?"',
         "She asks about her husband: he has cellulitis in the leg.",
         # round 27: another person than a relative
-        "Pt's roommate on the ward has a MRSA wound infection; pt afebrile, pocket clean.",
+        "Neighbour has a wound infection, pt anxious.",
         "Employee health: a co-worker has cellulitis of the hand; pt concerned. Pocket normal.",
         # a finding's status after a comma or a dash
         "Pocket cellulitis in March, resolved.",
-        "Incision erythema - healed.",
+        "Pocket cellulitis, healed.",
     ],
 )
 def test_infection_non_events_are_not_flagged(text: str) -> None:

@@ -189,7 +189,7 @@ concerns = [
             r"(?i)\b(?:hospice|terminal(?:ly)?(?!\s+(?:degree|illness\s+insurance))|actively\s+dying|imminent(?:ly)?\s+(?:death|dying|demise)|comfort\s+(?:care|measures)(?:\s+only)?)\b"
             r"|(?<!battery\s)(?<!device\s)(?<!pump\s)\bend[- ]of[- ]life\s+(?:care|stage|phase|discussions?|conversations?)\b"
             r"|(?<!functional\s)(?<!pain\s)(?<!neurologic\s)(?<!surgical\s)\b(?:prognosis|life\s+expectancy|LE|expected\s+survival|survival)\b"
-            r"(?!\s+(?:for|of)\s+(?:(?:full|complete|meaningful|good|further|neurologic(?:al)?)\s+)?(?:functional|function|return|recovery|work|walking|ambulation|pain|neurologic|the\s+(?:back|knee|hip|wound)))"
+            r"(?!\s+(?:for|of)\s+(?:(?:full|complete|meaningful|good|further|neurologic(?:al)?)\s+)?(?:(?:hand|arm|leg|limb|grip|motor|cognitive|visual|speech|wound|graft|skin|renal|kidney)\s+)?(?:functional|function|return|recovery|work|walking|ambulation|pain|neurologic|healing|survival\s+of\s+the\s+graft|the\s+(?:back|knee|hip|wound|graft)))"
             # "next week" is a date, not a span of time left
             r"[^.;\n]{0,40}?(?<!next\s)(?<!last\s)(?<!this\s)(?<!per\s)(?<!each\s)(?<!every\s)"
             r"\b(?:days?|weeks?|wks?|months?|mos?|half\s+a\s+year|short|limited|guarded|grim|dismal|infaust)\b"
@@ -197,6 +197,9 @@ concerns = [
             # "oncology now estimates 1-2 months", "mom has 'maybe 2-3 months'"
             # ("most likely 3 to 6 months on home milrinone", as a team's estimate is written)
             rf"|\b(?:told|tells|estimates?|estimated|expects?|expected|gave|given|gives|predicts?|predicted|has|have|left\s+with|most\s+likely)\b"
+            # (not a time to heal or to recover: "burns expected to heal in 2-3 weeks")
+            r"(?!\s+to\s+(?:heal|recover|close|be\s+discharged|go\s+home|return|improve|resolve|complete|"
+            r"finish|wean|mobili[sz]e|epitheliali[sz]e|graft|mature|settle|stabili[sz]e|ambulate|walk)\b)"
             rf"[^.;\n\d]{{0,25}}?{TIME_LEFT}"
             rf"|{TIME_LEFT}(?=[^.;\n]{{0,20}}\b(?:to\s+live|left|remaining|of\s+life|survival|to\s+survive)\b)"
             # "does not expect him to survive beyond the spring" (the "not" is a PSEUDO cue)
