@@ -67,23 +67,34 @@ OTHER_DEVICE = re.compile(
     r"\b(?:IV\s+(?:infusion\s+)?pump|infusion\s+pump|Alaris|PCA|CADD|syringe\s+driver|insulin|"
     r"Omnipod|feeding\s+pump|enteral|gavage|Kangaroo|SCDs?|sequential\s+compression|"
     r"compression\s+device|oxygen|concentrator|wound\s+VAC|VAC\b|ventilator|BiPAP|CPAP|"
-    r"wheelchair|bed\s+alarm|med(?:ication)?\s+box|pills?|tablets?|oral)\b",
+    r"wheelchair|bed\s+alarm|med(?:ication)?\s+box|pills?|tablets?|oral|"
+    # alarms that are not a pump's at all
+    r"smoke\s+(?:detector|alarm)|fire\s+alarm|(?:CO|carbon\s+monoxide)\s+(?:detector|alarm)|"
+    r"CTG|cardiotocograph\w*|fetal\s+monitor|(?:dialysis|HD|CRRT)\s+machine|machine\s+alarm|"
+    r"telemetry|pulse\s+ox\w*|apnea\s+monitor|alarm\s+clock|car\s+alarm|"
+    r"(?:back-?up|reversing)\s+alarm|forklift)\b",
     re.I,
 )
 IT_PUMP = (
-    r"\b(?:IT|ITB|ITP|ITDD|IDDS|intrathecal|implanted|SynchroMed|Prometra)"
-    r"(?:\s+(?:baclofen|morphine|hydromorphone|of\s+baclofen))?(?:\s+(?:pump|device))?\b"
+    r"\b(?:(?:IT|ITB|ITP|ITDD|IDDS|intrathecal|implanted|SynchroMed|Prometra)"
+    r"(?:\s+(?:baclofen|morphine|hydromorphone|of\s+baclofen))?(?:\s+(?:pump|device))?|pain\s+pump)\b"
 )
 IT_PUMP_NAMED = re.compile(IT_PUMP, re.I)
 IT_PUMP_FINE = re.compile(
     IT_PUMP
     + r"[^.;\n]{0,40}?(?:no\s+(?:active\s+)?alarms?|not\s+(?:involved|alarming|the\s+source|"
     r"affected)|silent|fine|ras\b|normal|no\s+issues?|unaffected|"
-    r"(?:reservoir|RV)\s+(?:checked\s+)?(\d+(?:\.\d+)?)\s*mL)",
+    r"(?:reservoir|RV)\s+(?:checked\s+)?(\d+(?:\.\d+)?)\s*mL)"
+    # ... or there is none: "has no intrathecal pump (managed orally)"
+    r"|\b(?:has\s+)?no\s+(?:IT|intrathecal|implanted)\s+(?:drug\s+)?pump\b",
     re.I,
 )
 WITHDRAWAL = re.compile(
-    r"(?<!no\s)(?<!not\s)(?<!signs\sof\s)\b(?:withdrawal|itching|pruritus|spasms?|rebound)\b", re.I
+    r"(?<!no\s)(?<!not\s)(?<!signs\sof\s)"
+    # advice about what may come is no sign now ("watch for withdrawal")
+    r"(?<!watch\sfor\s)(?<!monitor\sfor\s)(?<!observe\sfor\s)(?<!risk\sof\s)(?<!educated\son\s)"
+    r"\b(?:withdrawal|itching|pruritus|spasms?|rebound)\b",
+    re.I,
 )
 
 
