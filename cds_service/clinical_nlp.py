@@ -39,6 +39,7 @@ from cds_service.note_reading import (
     prognosis,
     psych,
     pump_alarm,
+    questions,
     readability,
     scope,
     simulation,
@@ -660,6 +661,7 @@ class NoteReader:
         joined = "\n".join(plan.chunks)
         mentions = _note_level(plan.text_read, mentions)
         mentions = prognosis.without_settled_hospice(joined, mentions)
+        mentions = questions.as_questions(joined, mentions)
         summary = _summary(joined, mentions)
         return summary if complete else replace(summary, complete=False)
 

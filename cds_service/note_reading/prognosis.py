@@ -410,7 +410,7 @@ _NOT_NOW = (
 _LATER = (
     r"(?:in\s+the\s+future|down\s+the\s+road|at\s+a\s+later\s+(?:date|time|point)"
     r"|when\s+(?:the\s+time\s+comes|appropriate|needed|ready)|later\s+on|eventually"
-    r"|as\s+an?\s+(?:future\s+)?option|something\s+to\s+consider|for\s+the\s+future"
+    r"|as\s+an?\s+(?:future\s+)?option|something\s+to\s+consider|for\s+the\s+future|for\s+later"
     r"|declined|declines|refused|not\s+(?:interested|ready|wanting)|does(?:n't|\s+not)\s+want"
     # "not eligible at this time" (not "not eligible for more chemotherapy": a reason for it)
     r"|(?:not\s+(?:eligible|appropriate|a\s+candidate)|ineligible)(?!\s+for\s+(?!hospice\b))"
@@ -420,12 +420,14 @@ _LATER = (
 # Up to 80 characters of the sentence, not over a figure or a prognosis (left to PROGNOSIS).
 _HOSPICE_GAP = r"(?:(?!\d|prognos|life\s+exp|surviv)[^.;\n]){0,80}?"
 _RAISED = (
-    r"(?:discuss(?:ed|ion\s+of|ing)|raised|introduced|reviewed|mentioned|offered|explained"
+    r"(?:discuss(?:ed|ion\s+of|ing)?|raised|introduced|reviewed|mentioned|offered|explained"
     r"|talked\s+about|brought\s+up|explored|addressed|broached)"
 )
 _HOSPICE_NOT_CURRENT = (
     # "Hospice - offered, pt declined", "Hospice referral declined", "hospice: revoked 3/2024"
-    rf"\bhospice(?:\s*\([A-Za-z][^()\n\d]{{0,30}}\))?(?:[\s:,\-–—()|]+{_HOSPICE_WORD}\b){{0,6}}"
+    # ("Hospice evaluation 2024-07-11: not eligible": a date between)
+    rf"\bhospice(?:\s*\([A-Za-z][^()\n\d]{{0,30}}\))?(?:[\s:,\-–—()|]+(?:{_HOSPICE_WORD}\b"
+    rf"|\d{{1,4}}(?:[-/.]\d{{1,2}}){{1,2}}\b)){{0,6}}"
     rf"[\s:,\-–—()|]+{_NOT_NOW}"
     # "revoked hospice", "discharged from hospice", "previously on hospice", "declined hospice"
     r"|\b(?:revoked|revokes|revoking|rescinded|withdrew\s+from|withdrawn\s+from"
@@ -569,6 +571,13 @@ _OTHER_PROGNOSIS = re.compile(
     r"^\W*prognos\w*\s+(?:\w+\s+)?(?:for|of|regarding|re:?)\s+(?:\w+\s+){0,2}?(?:pain|function\w*"
     r"|recovery|return|improvement|heal\w*|ambulat\w*|walk\w*|work|relief|neuro\w*|mobility"
     r"|fusion|surgery|independence|rehab\w*)",
+    re.I,
+)
+# A prognosis that waits on a response within a window ("Prognosis: depends on response to
+# antibiotics over the next 48 hours"): the window is when it will be judged, not time left.
+_CONDITIONAL_WINDOW = re.compile(
+    r"\b(?:depend\w*|hinges?|contingent|conditional)\s+(?:up)?on\b[^.;\n]{0,60}?\b(?:over|in|within"
+    r"|during)\s+the\s+(?:next|coming|following)\s+\S+\s+\w+\W*$",
     re.I,
 )
 _OTHER_PROGNOSIS_BEFORE = re.compile(
@@ -821,7 +830,7 @@ def statement_months(text: str, start: int) -> float | None:
     ):
         found = form.match(sentence, start)
         if found:
-            if _OTHER_PROGNOSIS.search(found.group()):
+            if _OTHER_PROGNOSIS.search(found.group()) or _CONDITIONAL_WINDOW.search(found.group()):
                 return None
             if form is _DEATH_FORM[1] and _FEAR.search(text[max(0, start - 60) : start]):
                 return None

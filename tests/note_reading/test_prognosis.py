@@ -257,6 +257,9 @@ def test_dev_note(note: dict[str, Any]) -> None:
         ("Prognosis for return to work in 6 weeks is good.", None),
         ("Implant requires a life expectancy of more than 12 months.", None),
         ("Pump refilled 3 months ago; life expectancy not discussed.", None),
+        # round 26: a window in which the response will be judged is no time left
+        ("Prognosis: depends on response to pressors over the next 24 hours.", None),
+        ("Prognosis: 2 weeks at most, whatever the antibiotics do.", pytest.approx(0.45, 0.05)),
     ],
 )
 def test_prognosis_months(text: str, expected: object) -> None:
@@ -314,6 +317,17 @@ def test_prognosis_months(text: str, expected: object) -> None:
         ("Hospice intake visit. Pt declined hospice. Terminal per oncology.", True),
         ("Hospice discussed with pt; she wants to enroll.", True),
         ("Going to home hospice at discharge tomorrow; hospice agency aware of the pump.", True),
+        # round 26: a dated evaluation found not eligible; information given for later
+        ("Hospice evaluation 2025-03-02: not eligible per liaison.", False),
+        ("SW to discuss hospice information for later - pt not interested now.", False),
+        ("SW to discuss hospice enrolment this week - pt agrees.", True),
+        # a question asked and answered is no status; one left open is a doubt
+        (
+            "Query: was she terminally ill when the policy began? Answer: no terminal illness.",
+            False,
+        ),
+        ("Is he now terminally ill?", True),
+        ("Terminally ill? yes, per oncology.", True),
     ],
 )
 def test_hospice_status(text: str, terminal: bool) -> None:
