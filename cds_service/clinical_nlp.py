@@ -768,7 +768,8 @@ def _note_level(text_read: str, mentions: list[Mention]) -> list[Mention]:
     """The mentions after the checks that need the whole note, not one sentence: an alarm or
     an empty the note puts elsewhere (note_reading/pump_alarm.py), a culture it calls a
     contaminant or a swab it calls colonization (note_reading/contaminant.py), a
-    psychological report's conclusion field or a favorable cell in a grid's psych column."""
+    psychological report's conclusion field, or a favorable cell in a grid's psych column or
+    in the result column of its psychological-evaluation row."""
     mentions = pump_alarm.without_explained_alarms(
         mentions, pump_alarm.alarm_explained(text_read), pump_alarm.another_device(text_read)
     )
@@ -778,7 +779,11 @@ def _note_level(text_read: str, mentions: list[Mention]) -> list[Mention]:
     )
     return mentions + [
         Mention("FAVORABLE_CANDIDATE", field, 0, False, False, False, False, False)
-        for field in [*psych.conclusion_fields(text_read), *psych.psych_column_cells(text_read)]
+        for field in [
+            *psych.conclusion_fields(text_read),
+            *psych.psych_column_cells(text_read),
+            *psych.psych_row_cells(text_read),
+        ]
     ]
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 SCALE = (
-    r"(?:NRS|NPRS|VAS|EVA|EN|ENS|pain(?:\s+score)?|score\s+de\s+douleur|douleur)"
+    r"(?:NRS|NPRS|VAS|EVA|EN|ENS|pain(?:\s+(?:score|NRS|NPRS|VAS))?|score\s+de\s+douleur|douleur)"
     r"(?:\s*\(?\s*(?:mm|/10|0-10)\s*\)?)?"
 )
 SCALE_CELL = re.compile(rf"^\s*{SCALE}\s*$", re.I)

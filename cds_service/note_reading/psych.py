@@ -190,3 +190,35 @@ def psych_column_cells(text: str) -> list[str]:
     if len(cells) != 1 or _OPEN_IN_CELL.search(cells[0].group("rest")):
         return []
     return [cells[0].group()]
+
+
+# ... and a psychological evaluation as a grid's row, its verdict in a result column
+# ("Procedure Psychological evaluation (pre-implant, ITDD): No contraindication; proceed
+# (Result/Comment)"), as a summary of care lists procedures. The whole cell must be the
+# verdict, and the note must hold one such row.
+_PSYCH_ROW_CELL = re.compile(
+    r"(?:^|(?<=[\n\u2029]))(?P<label>[^\n\u2029:]{0,160}):[ \t]*(?P<value>[^\n\u2029]{1,80}?)[ \t]*"
+    r"\((?:results?(?:\s*/\s*comments?)?|comments?|outcome|conclusions?|impression|"
+    r"recommendations?|determination|findings?|interpretation)\)[ \t]*(?=$|[\n\u2029])",
+    re.I | re.M,
+)
+_PSYCH_EVALUATION = re.compile(
+    r"\b(?:psycholog\w*|psychiatr\w*|psych|psychosocial|neuropsych\w*|behaviou?ral\s+health|"
+    r"mental\s+health)\s+(?:pre-?\w+\s+)?(?:eval\w*|assessment|consult\w*|screen\w*|clearance|testing)",
+    re.I,
+)
+_FAVORABLE_VERDICT = re.compile(
+    r"(?:no\s+(?:psycholog\w*\s+|psychiatr\w*\s+|psych\s+)?contraindications?"
+    r"(?:\s+(?:identified|found|noted))?|favou?rable|cleared|suitable|appropriate|acceptable|approved|"
+    r"ok(?:ay)?\s+to\s+proceed)(?:\s*[;,.-]\s*(?:ok(?:ay)?\s+to\s+)?proceed)?[ \t.]*",
+    re.I,
+)
+
+
+def psych_row_cells(text: str) -> list[str]:
+    """The favorable result cell of the one psychological-evaluation row of a grid in ``text``."""
+    rows = [m for m in _PSYCH_ROW_CELL.finditer(text) if _PSYCH_EVALUATION.search(m.group("label"))]
+    if len({m.group("label") for m in rows}) != 1 or len(rows) != 1:
+        return []
+    row = rows[0]
+    return [row.group()] if _FAVORABLE_VERDICT.fullmatch(row.group("value")) else []

@@ -23,7 +23,7 @@ ASKED_CATEGORIES = frozenset(
 )  # fmt: skip
 # The rest of the mention's sentence, up to its "?" (at most QUESTION_REACH characters on).
 QUESTION_REACH = 80
-_UNTIL_QUESTION = re.compile(r"[^.!;\n\u2029?]{0,%d}\?" % QUESTION_REACH)
+_UNTIL_QUESTION = re.compile(rf"[^.!;\n\u2029?]{{0,{QUESTION_REACH}}}\?")
 _ANSWER = re.compile(
     r"[ \t]*[:\-]?[ \t]*[\[(]?(?:yes|no|y|n|none|neg(?:ative)?|pos(?:itive)?|confirmed|denied|"
     r"absent|present|unknown|n/a)\b",

@@ -392,6 +392,24 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "unfavorable",  # two rows: the psych verdict is not clearly this patient's
         ),
         ("Team and patient favour intrathecal therapy over a stimulator.", None),
+        # round 26: another procedure's clearance; a copy provided is no condition; a
+        # summary of care's procedure row
+        ("Pre-op psychological evaluation: favourable for lumbar arthrodesis.", None),
+        (
+            "Psychiatric evaluation before implantation (copy provided by the patient): patient "
+            "suitable for the intrathecal system; no psychiatric contraindication.",
+            "favorable",
+        ),
+        (
+            "Psych clearance letter received. No psych assessment for ITDD on file; re-referred.",
+            None,
+        ),
+        (
+            "<table><tr><th>Procedure</th><th>Date</th><th>Result</th></tr><tr><td>Psychological "
+            "evaluation (pre-implant, targeted drug delivery system)</td><td>2025-02-03</td>"
+            "<td>No contraindication; proceed</td></tr></table>",
+            "favorable",
+        ),
         ("SIPAT 12 (excellent candidate range).", None),
         ("Living donor evaluation: donor is psychologically cleared to donate.", None),
         (

@@ -157,7 +157,7 @@ OTHERPROC = (
     r"stimulator|(?-i:DRG)|neuromodulation(?!\s*[(,:\-]?\s*(?:\(\s*)?(?:intra-?thecal|(?-i:IT)\b|"
     r"pump|ITDD|TDD|drug|targeted))|bariatric|gastric\s+(?:sleeve|bypass|band\w*)|"
     r"sleeve\s+gastrectomy|lap(?:aroscopic)?[\s-]+band\w*|weight[\s-]+loss\s+surgery|fusion|"
-    r"laminectomy|discectomy|spine\s+surgery|back\s+surgery|transplant\w*|(?-i:DBS)|"
+    r"laminectomy|discectomy|arthrodesis|spine\s+surgery|back\s+surgery|transplant\w*|(?-i:DBS)|"
     r"deep\s+brain\s+stim\w*|(?-i:ECT)|kyphoplasty|(?:joint|knee|hip)\s+replacement|"
     r"(?-i:TKA|THA)|"
     # a clearance for something other than a procedure ("cleared him for admission to rehab")
@@ -615,7 +615,8 @@ C1 = (
     *led(
         rf"\b{FAVWORD}\w*{sgap(50, BUTW)}\b"
         + kw(
-            r"once|until|unless|provided(?:\s+that)?|as\s+long\s+as|so\s+long\s+as|"
+            # ("copy provided by the patient" is no condition)
+            r"once|until|unless|provided(?:\s+that)?(?!\s+by\b)|as\s+long\s+as|so\s+long\s+as|"
             r"contingent\s+(?:up)?on|conditional\s+(?:up)?on|on\s+(?:the\s+)?condition|only\s+(?:if|after|once|when)|"
             r"pending|(?:when|after)\s+(?:s?he|pt|the\s+patient|patient|they)\s+(?:has\s+|have\s+)?(?:completes|finishes|"
             r"achieves|demonstrates|shows|stops|quits|maintains|remains|is|are|can|establishes|engages|attends|abstains|"
@@ -626,7 +627,7 @@ C1 = (
         + rf"\b(?!{BENIGN})"
     ),
     # "once psych clears her", "provided that she remains abstinent, she is cleared"
-    rf"\b(?:once|until|unless|provided(?:\s+that)?|as\s+long\s+as|so\s+long\s+as|contingent\s+(?:up)?on|"
+    rf"\b(?:once|until|unless|provided(?:\s+that)?(?!\s+by\b)|as\s+long\s+as|so\s+long\s+as|contingent\s+(?:up)?on|"
     rf"only\s+(?:if|after|once|when))\b(?!{BENIGN}){sgap(60, BUTW)}(?=\b(?:{PSYPH}\s+)?{FAVWORD})",
     r"\bconditional(?:ly)?\s+(?:psych\w*\s+)?(?:clear\w*|approv\w*|favou?rable|accept\w*|recommend\w*|"
     r"candidacy|candidate|ok)",
@@ -657,7 +658,8 @@ C2 = (
     r"not(?=\s+(?:yet\s+)?(?:been\s+)?(?:received|sent|finali[sz]ed|issued|completed|returned|signed|back|"
     r"available|in)\b)",
     # "no psychology evaluation in chart" (starts on the negation)
-    rf"\bno\s+(?:pre-?\w+\s+)?{PSYN}\s+{EVALN}\s+(?:in|on)\s+(?:the\s+)?(?:chart|file|record|(?-i:EMR|EHR))\b",
+    rf"\bno\s+(?:pre-?\w+\s+)?{PSYN}\s+{EVALN}(?:\s+for\s+(?:an?\s+|the\s+)?{ITOBJ})?\s+(?:in|on)\s+"
+    r"(?:the\s+)?(?:chart|file|record|(?-i:EMR|EHR))\b",
     # "the pre-implant psychological evaluation has NOT been done", "has not been arranged"
     rf"\b{PSYPH}\b\s+(?:has|have|had)\s+not(?=\s+(?:yet\s+)?been\s+(?:{NOTDONE}|arranged|ordered|requested|"
     r"booked))",
