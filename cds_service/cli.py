@@ -21,7 +21,7 @@ from cds_service.errors import ConfigurationError
 EXIT_USAGE, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4
 # The note corpus by round: tuned on (train), earlier held-out sets measured once and tuned on
 # since (dev, dev-r2 to dev-r24: rounds 1 to 24; dev-r25: round 25, French and bilingual
-# notes), and the current held-out set (test: round 26).
+# notes; dev-r26, dev-r27: rounds 26 and 27), and the current held-out set (test: round 28).
 CORPUS_SPLITS = (
     "train",
     "dev",
@@ -49,6 +49,8 @@ CORPUS_SPLITS = (
     "dev-r23",
     "dev-r24",
     "dev-r25",
+    "dev-r26",
+    "dev-r27",
     "test",
 )
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")
