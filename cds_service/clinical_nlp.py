@@ -773,6 +773,7 @@ def _note_level(text_read: str, mentions: list[Mention]) -> list[Mention]:
     mentions = pump_alarm.without_explained_alarms(
         mentions, pump_alarm.alarm_explained(text_read), pump_alarm.another_device(text_read)
     )
+    mentions = pump_alarm.without_settled_episodes(mentions, pump_alarm.settled_since(text_read))
     mentions = contaminant.without_contaminants(mentions, contaminant.called_contaminant(text_read))
     mentions = contaminant.without_colonization(
         mentions, contaminant.called_colonization(text_read)

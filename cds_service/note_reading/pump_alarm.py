@@ -139,3 +139,34 @@ def _explained(mention: Mention, explained: bool, elsewhere: bool) -> bool:
         and bool(SAYS_ONLY_ALARM.search(mention.text))
         and not SAYS_RESERVOIR.search(mention.text)
     )
+
+
+# A past empty or missed refill the note settles with the refills since ("Pump ran dry
+# 1/2023. Since then every refill on time (7 consecutive)", "Since then refills 4/1 and 5/1
+# on time"): the episode is history. Only when nothing after that statement speaks of a low
+# or empty reservoir, an alarm or withdrawal (a new episode since would).
+ON_TIME_SINCE = re.compile(
+    r"\bsince\s+(?:then|that|which)\b[^.\n]{0,60}?(?:\b(?:every|all|each)\s+(?:\w+\s+)?refills?\b"
+    r"[^.\n]{0,20}?\bon[- ]time|\brefills?\b[^.\n]{0,40}?\bon[- ]time|\bon[- ]time\s+refills?)"
+    r"|\bon[- ]time\s+refills?\s+(?:\d{1,2}/\d{1,2}\W+(?:and\s+)?){2,}",
+    re.I,
+)
+_ALARM_NOW = re.compile(r"(?<!no\s)(?<!not\s)(?<!without\s)\b(?:alarm\w*|alert\w*|beep\w*)\b", re.I)
+
+
+def settled_since(text: str) -> bool:
+    """Whether the note says refills have been on time since its empty or missed refill,
+    and says nothing of a new one after that."""
+    found = ON_TIME_SINCE.search(text)
+    if found is None:
+        return False
+    after = text[found.end() :]
+    return not (LOW.search(after) or WITHDRAWAL.search(after) or _ALARM_NOW.search(after))
+
+
+def without_settled_episodes(mentions: list[Mention], settled: bool) -> list[Mention]:
+    """The mentions, less the empty-pump and missed-refill ones of a note that settles its
+    episode with the on-time refills since."""
+    if not settled:
+        return mentions
+    return [m for m in mentions if m.category not in ("EMPTY_PUMP", "MISSED_REFILL")]

@@ -14,6 +14,7 @@ from cds_service.note_reading.pump_alarm import alarm_explained, another_device
 
 CASES = json.loads((Path(__file__).parent.parent / "data" / "pump_alarm_cases.json").read_text())
 READER = default_note_reader()
+PUMP = ("EMPTY_PUMP", "MISSED_REFILL")
 
 
 @pytest.mark.parametrize("text", CASES["explained"])
@@ -33,3 +34,22 @@ def test_an_alarm_with_any_sign_of_a_low_reservoir_stands(
     monkeypatch.setattr(pump_alarm, "alarm_explained", lambda _: False)
     monkeypatch.setattr(pump_alarm, "another_device", lambda _: False)
     assert READER._read(text, cut=False, budget=None) == with_checks
+
+
+@pytest.mark.parametrize("text", CASES["settled_since"])
+def test_a_past_episode_settled_by_on_time_refills_since_is_history(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert pump_alarm.settled_since(text)
+    summary = READER._read(text, cut=False, budget=None)
+    assert not summary.has(*PUMP) and not summary.unsure(*PUMP)
+    monkeypatch.setattr(pump_alarm, "settled_since", lambda _: False)
+    summary = READER._read(text, cut=False, budget=None)
+    assert summary.has(*PUMP) or summary.unsure(*PUMP), "the check decides it"
+
+
+@pytest.mark.parametrize("text", CASES["not_settled_since"])
+def test_a_new_episode_after_the_on_time_refills_stands(text: str) -> None:
+    assert not pump_alarm.settled_since(text)
+    summary = READER.summarize(text)
+    assert summary.has(*PUMP) or summary.unsure(*PUMP)
