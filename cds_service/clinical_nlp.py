@@ -100,7 +100,7 @@ _NOT_AN_END = "".join(
 # not a sentence end.
 _NOT_A_GENUS = r"(?!(?<=\b[A-Z]\.)\s+[a-z])"
 SENTENCE_END = re.compile(
-    rf"(?:(?<=[.!]){_NOT_AN_END}{_NOT_A_GENUS}|(?<=\?)(?!\s+(?:yes|no|none|negative|positive|n/a|y|n)\b\s*(?:[.,;]|$)))\s+",
+    rf"(?:(?<=[.!]){_NOT_AN_END}{_NOT_A_GENUS}|(?<=\?)(?!\s+(?:yes|no|none|negative|positive|n/a|y|n)\b\s*(?:[.,;\n]|$)))\s+",
     re.I,
 )
 # Flowsheet fields at the start of a line or after a semicolon (an export on one line,
@@ -225,6 +225,8 @@ def _as_written(text: str) -> str:
         text = SMART_TOKEN.sub("", SMART_LIST.sub(lambda m: m.group(1) or "", text))
     if "[" in text or "☐" in text:
         text = _form_rows(text)
+    if "?" in text:
+        text = ANSWER_LINE.sub("? ", text)
     if ":" in text:
         text = COLON_NO_FINDING.sub("  ", text)
         text = FIELD_LINE.sub(SEGMENT_BREAK, text)
@@ -253,6 +255,12 @@ def _punctuation(spoken: re.Match[str]) -> str:
 # A label/value table row as the HTML reader writes it (see note_text.CELL_PAIR).
 # Anchored at a segment's start, so each segment is scanned once: unanchored, a long
 # segment with a stray CELL_PAIR at its end was rescanned from every position (quadratic).
+# A one-word answer to a question ("Any alarm? | No", "Heard any alarm from your pump?\nNo").
+SHORT_ANSWER = re.compile(r"[ \t]*(?:yes|no|y|n|none|neg|negative|denies|nil)[ \t.]*", re.I)
+# ... on the line after its question: read on the question's line, as it was asked.
+ANSWER_LINE = re.compile(
+    r"\?[ \t]*\n[ \t]*(?=(?:yes|no|y|n|none|neg|negative|denies|nil)[ \t.]*(?:\n|$))", re.I
+)
 CELL_PAIR_ROW = re.compile(
     f"(?:^|(?<={SEGMENT_BREAK}))(?P<label>[^{SEGMENT_BREAK}{CELL_PAIR}]*){CELL_PAIR}"
     f"(?P<value>[^{SEGMENT_BREAK}{CELL_PAIR}]*)"
@@ -600,6 +608,8 @@ class NoteReader:
 
     def _pair(self, row: re.Match[str]) -> str:
         label, value = row.group("label"), row.group("value")
+        if label.rstrip().endswith("?") and SHORT_ANSWER.fullmatch(value):
+            return f"{label.rstrip()} {value.strip()}"  # "Any alarm? No": a question and its answer
         words = {m.group().lower() for m in WORD.finditer(label)}
         if words & self._forward_cue_words:
             return f"{label}{SEGMENT_BREAK}{value}"

@@ -278,3 +278,15 @@ def test_pipe_grids_never_lose_a_cell(pieces: list[str]) -> None:
     words = [w for w in text.replace("|", " ").split() if w.strip("-")]
     for word in words:
         assert word in out
+
+
+def test_a_question_cell_and_its_one_word_answer_read_as_one_statement() -> None:
+    from cds_service.clinical_nlp import default_note_reader
+
+    reader = default_note_reader()
+    html = (
+        "<table><tr><td>Any alarm?</td><td>No</td></tr>"
+        "<tr><td>Next refill</td><td>06/28</td></tr></table>"
+    )
+    summary = reader.summarize(attachment_text(html.encode(), "text/html") or "")
+    assert not summary.has("EMPTY_PUMP") and not summary.unsure("EMPTY_PUMP")

@@ -46,8 +46,9 @@ NOT_LOW = re.compile(
     r"|\bnot\s+empty\b|\bnot\s+a\s+(?:low[- ])?reservoir\s+alarm\b"
     r"|\bno\s+(?:low[- ])?reservoir\s+alarm\b"
     # refilled within the last two weeks: a reservoir holds months of drug
-    r"|\b(?:reservoir|pump)\s+refilled\s+(?:(?:[1-9]|1[0-4])\s*(?:d|days?)|one\s+week|a\s+week|"
-    r"(?:1|one|2|two)\s+(?:wks?|weeks?))\s+ago\b|\b(?:reservoir|pump)\s+refilled\s+(?:yesterday|today)\b",
+    r"|\b(?:reservoir|pump)\s+(?:was\s+|has\s+been\s+)?refilled\s+(?:(?:[1-9]|1[0-4])\s*(?:d|days?)|"
+    r"one\s+week|a\s+week|(?:1|one|2|two)\s+(?:wks?|weeks?))\s+ago\b"
+    r"|\b(?:reservoir|pump)\s+(?:was\s+|has\s+been\s+)?refilled\s+(?:yesterday|today)\b",
     re.I,
 )
 LOW = re.compile(
@@ -84,6 +85,7 @@ IT_PUMP_FINE = re.compile(
     IT_PUMP
     + r"[^.;\n]{0,40}?(?:no\s+(?:active\s+)?alarms?|not\s+(?:involved|alarming|the\s+source|"
     r"affected)|silent|fine|ras\b|normal|no\s+issues?|unaffected|"
+    r"refilled\s+(?:[1-9]|1[0-4])\s*(?:d|days?)\s+ago|(?:RV|reservoir|residual)\s+as\s+(?:predicted|expected)|"
     r"(?:reservoir|RV)\s+(?:checked\s+)?(\d+(?:\.\d+)?)\s*mL)"
     # ... or there is none: "has no intrathecal pump (managed orally)"
     r"|\b(?:has\s+)?no\s+(?:IT|intrathecal|implanted)\s+(?:drug\s+)?pump\b",

@@ -126,6 +126,9 @@ def test_an_unclassified_contraindication_word_makes_the_concept_uncertain(
         # round 27: a time to heal; a prognosis for a limb's function
         "Burn wounds expected to heal in 2-3 weeks.",
         "Prognosis for grip function guarded; may need tendon transfer.",
+        # a question and its one-word answer, on its line or the next
+        "Check-in form\nHave you heard any alarm from your pump? No\nAny new weakness? No",
+        "Any pump alarm since the last refill?\nNo\nNext refill: 8/12",
     ],
 )
 def test_negated_planned_past_and_other_wordings_raise_no_concern(text: str) -> None:

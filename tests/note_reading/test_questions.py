@@ -41,3 +41,19 @@ def test_a_question_answered_later_by_a_negation_is_settled() -> None:
     text = "Query: was she terminally ill at purchase? Answer: no evidence of terminal illness."
     summary = READER.summarize(text)
     assert not summary.has("TERMINAL") and not summary.unsure("TERMINAL")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Any pump alarm since the last refill?\nNo\nNext refill: 8/12",
+        "Pump alarm since last refill? No.",
+    ],
+)
+def test_a_question_answered_no_is_a_negation(text: str) -> None:
+    summary = READER.summarize(text)
+    assert not summary.has("EMPTY_PUMP") and not summary.unsure("EMPTY_PUMP")
+
+
+def test_an_answer_that_is_no_answer_leaves_the_doubt() -> None:
+    assert READER.summarize("Is the pump empty? No idea, she says.").unsure("EMPTY_PUMP")
