@@ -110,7 +110,7 @@ SENTENCE_END = re.compile(
 FIELD = re.compile(
     r"(?m)(?:^|(?<=;))([ \t]*)([A-Za-z][A-Za-z0-9_./()# -]{0,40}?)[ \t]*=[ \t]*(?!=)"
 )
-YES_NO = re.compile(r"(?m):[ \t]*(?:([YN])|\[([YN])\])[ \t]*$")
+YES_NO = re.compile(r"(?m):[ \t]*(?:([YN])|\[([YN])\])[ \t]*(?=$|\u2029)")
 # Dictated punctuation ("... the wound is packed period"), read only in a note that is
 # plainly dictated (it says "comma" twice, or spoken punctuation three times): elsewhere
 # "period" is a word ("trial period"), and a note rarely has three of them.
@@ -227,11 +227,14 @@ def _as_written(text: str) -> str:
         text = _form_rows(text)
     if "?" in text:
         text = ANSWER_LINE.sub("? ", text)
+    if "...." in text:
+        text = DOT_LEADER.sub(": ", text)
     if ":" in text:
         text = COLON_NO_FINDING.sub("  ", text)
         text = FIELD_LINE.sub(SEGMENT_BREAK, text)
         # a form's answer at the end of a field, "LRA active: Y", "Hospice (pt): [N]"
         text = YES_NO.sub(lambda m: ": yes" if "Y" in (m.group(1), m.group(2)) else ": no", text)
+        text = FIELD_ABSENT.sub(_field_absent, text)
     if "Ø" in text or "∅" in text or "-" in text or "r/o" in text:
         text = SHORTHAND_NONE.sub(_shorthand, SIGNED_LINE.sub(_signed_items, text))
     if "=" in text:
@@ -255,6 +258,39 @@ def _punctuation(spoken: re.Match[str]) -> str:
 # A label/value table row as the HTML reader writes it (see note_text.CELL_PAIR).
 # Anchored at a segment's start, so each segment is scanned once: unanchored, a long
 # segment with a stray CELL_PAIR at its end was rescanned from every position (quadratic).
+# A contraindication's form field whose whole value says it is absent ("Active infection
+# (systemic or at implant site): N", "Drainage: none", a dotted leader "Alarms ...... none"):
+# read as "no <label>.", as it is said; ConText's own ": no" rule reaches back over one word
+# only. Not a label that holds its own negation or doubt ("Infection ruled out: no" is its
+# opposite).
+DOT_LEADER = re.compile(r"(?m)(?<=[^\s.])[ \t]*\.{4,}[ \t]*(?=[^\n.]{1,12}$)")
+FIELD_ABSENT = re.compile(
+    r"(?im)(?:^|(?<=\u2029))(?P<indent>[ \t>*-]*)(?P<label>[A-Za-z][^\n\u2029:?]{2,80}?)[ \t]*:"
+    r"[ \t]*(?:no|none|negative|neg|absent|nil|not\s+present)[ \t.]*(?=$|\u2029)"
+)
+_OWN_NEGATION = re.compile(
+    r"\b(?:no|not|non|none|never|without|denie[sd]|negative|neg|ruled|r/o|rule|absent|free|"
+    r"resolved|cleared|normal|risk|history|hx|h/o)\b",
+    re.I,
+)
+
+
+# Only the fields of a contraindication: "Relief after the trial: none" is a result (0%).
+_FINDING_LABEL = re.compile(
+    r"infect|abscess|cellulitis|drainage|\bpus\b|purulen|erythema|fever|febrile|seps|septic|"
+    r"bacter|mening|alarm|alert|beep|empty|\bdry\b|missed|overdue|hospice|terminal|withdrawal|"
+    r"swelling|redness|warmth|tender|induration|dehiscen",
+    re.I,
+)
+
+
+def _field_absent(field: re.Match[str]) -> str:
+    label = field.group("label")
+    if _OWN_NEGATION.search(label) or not _FINDING_LABEL.search(label):
+        return field.group()
+    return f"{field.group('indent')}no {label}."
+
+
 # A one-word answer to a question ("Any alarm? | No", "Heard any alarm from your pump?\nNo").
 SHORT_ANSWER = re.compile(r"[ \t]*(?:yes|no|y|n|none|neg|negative|denies|nil)[ \t.]*", re.I)
 # ... on the line after its question: read on the question's line, as it was asked.

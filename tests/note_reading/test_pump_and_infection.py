@@ -322,6 +322,7 @@ def test_pump_non_events_are_not_flagged(text: str) -> None:
         # what is denied is the contaminant, not the infection
         ("True infection, not contaminant: pump pocket infection.", "SITE_INFECTION"),
         ("Pocket cellulitis, not resolved; restarted cephalexin.", "SITE_INFECTION"),
+        ("Checklist\nActive pocket infection: Y\nCultures sent: Y", "SITE_INFECTION"),
     ],
 )
 def test_active_infections_are_asserted_with_their_site(text: str, category: str) -> None:
@@ -413,6 +414,9 @@ def test_a_negation_does_not_cross_into_the_next_pump_clause(text: str) -> None:
         # a finding's status after a comma or a dash
         "Pocket cellulitis in March, resolved.",
         "Pocket cellulitis, healed.",
+        # a contraindication's form field answered absent, a dotted leader
+        "Checklist\nActive infection (systemic or at implant site) ....... N\nERI ...... Y",
+        "Pump site review\nActive infection at implant site: no\nNext refill: 9/3",
     ],
 )
 def test_infection_non_events_are_not_flagged(text: str) -> None:
