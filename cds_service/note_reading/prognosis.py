@@ -451,7 +451,9 @@ _HOSPICE_NOT_CURRENT = (
     rf"|\b(?:hospice\s+(?:was\s+|has\s+been\s+)?{_RAISED}|{_RAISED}\s+(?:the\s+)?hospice)\b"
     r"(?=[^\n]{0,100}?\b(?:(?:declined|declines|refused|refuses|do(?:es)?(?:n't|\s+not)\s+want"
     r"|not\s+interested\s+in)\s+(?:\w+\s+){0,2}?hospice\b"
-    r"|hospice\s+(?:was\s+|has\s+been\s+)?(?:declined|refused|deferred|not\s+wanted)\b))"
+    r"|hospice\s+(?:was\s+|has\s+been\s+)?(?:declined|refused|deferred|not\s+wanted)\b"
+    # "hospice was raised by palliative; HCP (son) declined - wants full treatment"
+    rf"|\b(?:declined|declines|refused|refuses)\b\s*[-–—,;:]?\s*(?:and\s+)?{_WANTS_TREATMENT}))"
     # someone else's: "hospice for her husband", "roommate ... started hospice" (a relative
     # named before is ConText's FAMILY)
     r"|\bhospice\s+(?:\w+\s+){0,3}?for\s+(?:her|his|their|pt's|patient's)\s+(?:husband|wife"

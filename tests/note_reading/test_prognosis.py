@@ -321,6 +321,9 @@ def test_prognosis_months(text: str, expected: object) -> None:
         ("Hospice evaluation 2025-03-02: not eligible per liaison.", False),
         ("SW to discuss hospice information for later - pt not interested now.", False),
         ("SW to discuss hospice enrolment this week - pt agrees.", True),
+        # raised, then declined for treatment in the next clause; declined for another reason
+        ("Hospice raised by palliative; HCP (son) declined - wants full treatment.", False),
+        ("Hospice raised by palliative; son declined the feeding tube.", True),
         # a question asked and answered is no status; one left open is a doubt
         (
             "Query: was she terminally ill when the policy began? Answer: no terminal illness.",
