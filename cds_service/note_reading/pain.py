@@ -97,7 +97,7 @@ _UNITS = (
 )
 _STAGE = r"(?:trial|injection|procedure|procedural|bolus|dose|op|test|infusion|treatment|block)"
 _TIME_UNIT = r"(?:h|hrs?|hours?|min|mins|minutes?|d|days?|wks?|weeks?)"
-_ARROW = r"-{1,2}>|[→⟶➔➙➝⇒]|=>|>"
+_ARROW = r"-{1,2}>|[→⟶➔➙➝⇒↓]|=>|>"
 
 # Words for measures other than pain: a number right after one (or labelled by one in
 # parentheses) is not a pain score.
@@ -428,7 +428,9 @@ OTHER_PROCEDURE = re.compile(
     r"femoral|sciatic)\s+blocks?|post-?op\w*|POD\s*#?\d+|"
     r"(?:after|since|following|s/p)\s+[\w\s-]{0,25}?\b(?:surgery|fusion|laminectomy|"
     r"discectomy|decompression|arthroplasty|operation)|"
-    r"pump\s+(?:refill|implant\w*|placement)|implant(?:ed|ation)?|refill\w*|ITDD|ITP|"
+    # (the therapy or its pump, not "ITDD trial", which is the drug trial)
+    r"pump\s+(?:refill|implant\w*|placement)|implant(?:ed|ation)?|refill\w*|"
+    r"(?:ITDD|ITP)(?!\s{1,3}(?:[\w/-]{1,20}\s{1,3}){0,2}?trial\b)|"
     r"intrathecal\s+(?:pump|therapy|drug\s+delivery|chemo\w*|methotrexate|cytarabine)|"
     r"(?:since|after)\s+(?:starting|adding|increasing|switching)|physical\s+therapy|"
     r"(?:after|with|during)\s+(?-i:PT)|(?-i:PT)\s+session|"

@@ -315,6 +315,9 @@ def test_dev_note(note: dict[str, Any]) -> None:
             "IT trial export: drug=MSO4 0.3mg IT; t0=0900; pre_NRS=9; post_peak_NRS=2 @ t+4h",
             PainResponse(9, 2),
         ),
+        # an ITDD trial is the drug trial, not the pump; a down arrow between two scores
+        ("Tumor board: ITDD trial 3/4: NRS 8 -> 3. Implant booked.", PainResponse(8, 3)),
+        ("ITT: morphine 0.2 mg IT @ 0900. NRS 8 ↓ 2 @ 4h (peak).", PainResponse(8, 2)),
         # round 27: a stimulator's trial, then its bare "trial" again
         (
             "Observed SCS trial lead placement. Day 5 trial check: 65% relief, NRS 7 -> 2.",
