@@ -29,14 +29,19 @@ def test_without_the_rule_the_culture_reads_as_an_infection(
     assert READER._read(text, cut=False, budget=None).has(*INFECTIONS)
 
 
-@pytest.mark.parametrize("text", CASES["infection"])
-def test_a_true_infection_beside_the_word_contaminant_stands(
-    text: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("check", "text"),
+    [("called_contaminant", t) for t in CASES["infection"]]
+    + [("called_colonization", t) for t in CASES["colonization_doubted"]],
+)
+def test_a_true_infection_or_a_doubted_colonization_stands(
+    check: str, text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The check stands down: the reading is what it is with it switched off."""
-    assert not contaminant.called_contaminant(text)
+    """The check stands down (beside the word contaminant, a colonization doubted or in CSF):
+    the reading is what it is with it switched off."""
+    assert not getattr(contaminant, check)(text)
     with_check = READER._read(text, cut=False, budget=None)
-    monkeypatch.setattr(contaminant, "called_contaminant", lambda _: False)
+    monkeypatch.setattr(contaminant, check, lambda _: False)
     assert READER._read(text, cut=False, budget=None) == with_check
 
 
@@ -55,13 +60,3 @@ def test_a_swab_called_colonization_without_infection_is_no_infection(
     assert not READER.summarize(text).has(*INFECTIONS)
     monkeypatch.setattr(contaminant, "called_colonization", lambda _: False)
     assert READER._read(text, cut=False, budget=None).has(*INFECTIONS), "the rule decides it"
-
-
-@pytest.mark.parametrize("text", CASES["colonization_doubted"])
-def test_colonization_doubted_or_in_csf_settles_nothing(
-    text: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert not contaminant.called_colonization(text)
-    with_check = READER._read(text, cut=False, budget=None)
-    monkeypatch.setattr(contaminant, "called_colonization", lambda _: False)
-    assert READER._read(text, cut=False, budget=None) == with_check
