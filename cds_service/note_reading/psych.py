@@ -68,7 +68,7 @@ def candidacy(summary: _Summary) -> str | None:
 # updated opinion, a change since the earlier note ("now cleared", "since my 02/2024 note").
 _SUPERSEDING = re.compile(
     r"\b(?:addend(?:um|a)|amend(?:ed|s|ment)?|revis(?:ed|ion)|updated?|correction|corrected"
-    r"|late\s+entry|now|since|subsequently|after\s+complet\w+|final)\b",
+    r"|late\s+entry|now|since|subsequently|after\s+complet\w+|final|requirements?\s+met)\b",
     re.I,
 )
 # An open question told in the past perfect ("the psych eval had not yet been done" before the

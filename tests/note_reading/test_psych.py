@@ -395,6 +395,17 @@ def test_dev_note(note: dict[str, Any]) -> None:
         # round 26: another procedure's clearance; a copy provided is no condition; a
         # summary of care's procedure row
         ("Pre-op psychological evaluation: favourable for lumbar arthrodesis.", None),
+        # the evaluation named by what it preceded; a requirement alert answered as met
+        (
+            "<table><tr><td>Psych pre-implant</td><td>Cleared - no contraindication</td></tr>"
+            "</table>",
+            "favorable",
+        ),
+        (
+            "Alert: pre-implant psychological evaluation required before ordering. Reason: [x] "
+            "Requirement met - psych evaluation 03/02 (no psychological contraindication).",
+            "favorable",
+        ),
         (
             "Psychiatric evaluation before implantation (copy provided by the patient): patient "
             "suitable for the intrathecal system; no psychiatric contraindication.",

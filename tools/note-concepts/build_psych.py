@@ -204,6 +204,8 @@ FILL = (
     r"saw|seen|evaluated|interviewed|"
     r"is|was|has\s+been|has|have|(?:found|deemed|considered|felt|judged)(?:\s+to\s+be)?|overall|dated|on|by|c/w|"
     r"consistent\s+with|dr\.?\s+(?:\w\.\s*)?\w+|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{4}|"
+    # "Psych pre-implant: Cleared" (the evaluation named by what it preceded)
+    r"pre-?(?:implant|pump|trial|procedure|op)|"
     r"(?:for|before|prior\s+to|re:?)\s+(?:an?\s+|the\s+|her\s+|his\s+)?(?:[\w-]+\s+){0,2}?"
     + ITW
     + r"\w*(?:\s+(?:revision|replacement|implant\w*|placement|trial))?)\b|"
