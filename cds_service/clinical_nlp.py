@@ -255,9 +255,6 @@ def _punctuation(spoken: re.Match[str]) -> str:
     return "," if spoken.group("comma") else ";"
 
 
-# A label/value table row as the HTML reader writes it (see note_text.CELL_PAIR).
-# Anchored at a segment's start, so each segment is scanned once: unanchored, a long
-# segment with a stray CELL_PAIR at its end was rescanned from every position (quadratic).
 # A contraindication's form field whose whole value says it is absent ("Active infection
 # (systemic or at implant site): N", "Drainage: none", a dotted leader "Alarms ...... none"):
 # read as "no <label>.", as it is said; ConText's own ": no" rule reaches back over one word
@@ -292,11 +289,13 @@ def _field_absent(field: re.Match[str]) -> str:
 
 
 # A one-word answer to a question ("Any alarm? | No", "Heard any alarm from your pump?\nNo").
-SHORT_ANSWER = re.compile(r"[ \t]*(?:yes|no|y|n|none|neg|negative|denies|nil)[ \t.]*", re.I)
+_ANSWER_WORD = r"(?:yes|no|y|n|none|neg|negative|denies|nil)[ \t.]*"
+SHORT_ANSWER = re.compile(rf"[ \t]*{_ANSWER_WORD}", re.I)
 # ... on the line after its question: read on the question's line, as it was asked.
-ANSWER_LINE = re.compile(
-    r"\?[ \t]*\n[ \t]*(?=(?:yes|no|y|n|none|neg|negative|denies|nil)[ \t.]*(?:\n|$))", re.I
-)
+ANSWER_LINE = re.compile(rf"\?[ \t]*\n[ \t]*(?={_ANSWER_WORD}(?:\n|$))", re.I)
+# A label/value table row as the HTML reader writes it (see note_text.CELL_PAIR).
+# Anchored at a segment's start, so each segment is scanned once: unanchored, a long
+# segment with a stray CELL_PAIR at its end was rescanned from every position (quadratic).
 CELL_PAIR_ROW = re.compile(
     f"(?:^|(?<={SEGMENT_BREAK}))(?P<label>[^{SEGMENT_BREAK}{CELL_PAIR}]*){CELL_PAIR}"
     f"(?P<value>[^{SEGMENT_BREAK}{CELL_PAIR}]*)"

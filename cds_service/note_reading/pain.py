@@ -590,7 +590,7 @@ class _Reader:
         for match in DRUG_TRIAL.finditer(self.text):
             index = bisect_right(other_starts, match.end()) - 1
             inside = index >= 0 and others[index].end > match.start()
-            if _bare_trial(match) and (
+            if _bare_trial(match.group()) and (
                 inside or (index >= 0 and _adjoins(self.text, others[index], match))
             ):
                 bare_after_other = True  # "SCS TRIAL", "stimulator - trial": its own trial
@@ -598,7 +598,7 @@ class _Reader:
             if inside:
                 continue  # "spinal cord stimulator trial": the procedure, not a drug trial
             trials.append(_Context(match.start(), match.end(), True))
-        if bare_after_other and all(self.text[t.start : t.end].lower() == "trial" for t in trials):
+        if bare_after_other and all(_bare_trial(self.text[t.start : t.end]) for t in trials):
             # The note names no drug trial, only another procedure's: its later bare "trial"
             # ("Day-7 trial review: 60% relief") is that procedure's too.
             trials = []
@@ -1078,9 +1078,9 @@ def _number(text: str) -> float:
     return float(WORD_VALUES[word]) if word in WORD_VALUES else float(text)
 
 
-def _bare_trial(match: re.Match[str]) -> bool:
+def _bare_trial(phrase: str) -> bool:
     """Whether a trial phrase is the bare word ("trial"), naming no drug or route."""
-    return match.group().lower() == "trial"
+    return phrase.lower() == "trial"
 
 
 def _adjoins(text: str, other: _Context, match: re.Match[str]) -> bool:

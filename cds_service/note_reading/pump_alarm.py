@@ -40,14 +40,16 @@ VOLUME = re.compile(
     r"|(\d+(?:\.\d+)?)\s*(?:mL|ml|cc)\s+(?:left\s+|remaining\s+)?in\s+(?:the\s+)?(?:reservoir|pump|it)\b",
     re.I,
 )
+# A refill within the last two weeks ("refilled 9 days ago"): a reservoir holds months of drug.
+_DAYS_AGO = r"(?:[1-9]|1[0-4])\s*(?:d|days?)\s+ago"
 NOT_LOW = re.compile(
     r"\b(?:reservoir|residual|RV|volume)\b[^.;\n]{0,25}?\b(?:fine|adequate|appropriate|ok|okay|"
     r"as\s+expected|consistent\s+with|normal|not\s+(?:low|empty|an\s+issue|the\s+issue))\b"
     r"|\bnot\s+empty\b|\bnot\s+a\s+(?:low[- ])?reservoir\s+alarm\b"
     r"|\bno\s+(?:low[- ])?reservoir\s+alarm\b"
-    # refilled within the last two weeks: a reservoir holds months of drug
-    r"|\b(?:reservoir|pump)\s+(?:was\s+|has\s+been\s+)?refilled\s+(?:(?:[1-9]|1[0-4])\s*(?:d|days?)|"
-    r"one\s+week|a\s+week|(?:1|one|2|two)\s+(?:wks?|weeks?))\s+ago\b"
+    # refilled within the last two weeks
+    rf"|\b(?:reservoir|pump)\s+(?:was\s+|has\s+been\s+)?refilled\s+(?:{_DAYS_AGO}|"
+    r"(?:one\s+week|a\s+week|(?:1|one|2|two)\s+(?:wks?|weeks?))\s+ago)\b"
     r"|\b(?:reservoir|pump)\s+(?:was\s+|has\s+been\s+)?refilled\s+(?:yesterday|today)\b",
     re.I,
 )
@@ -85,7 +87,7 @@ IT_PUMP_FINE = re.compile(
     IT_PUMP
     + r"[^.;\n]{0,40}?(?:no\s+(?:active\s+)?alarms?|not\s+(?:involved|alarming|the\s+source|"
     r"affected)|silent|fine|ras\b|normal|no\s+issues?|unaffected|"
-    r"refilled\s+(?:[1-9]|1[0-4])\s*(?:d|days?)\s+ago|(?:RV|reservoir|residual)\s+as\s+(?:predicted|expected)|"
+    rf"refilled\s+{_DAYS_AGO}|(?:RV|reservoir|residual)\s+as\s+(?:predicted|expected)|"
     r"(?:reservoir|RV)\s+(?:checked\s+)?(\d+(?:\.\d+)?)\s*mL)"
     # ... or there is none: "has no intrathecal pump (managed orally)"
     r"|\b(?:has\s+)?no\s+(?:IT|intrathecal|implanted)\s+(?:drug\s+)?pump\b",
