@@ -21,7 +21,7 @@ from cds_service.errors import ConfigurationError
 EXIT_USAGE, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4
 # The note corpus by round: tuned on (train), earlier held-out sets measured once and tuned on
 # since (dev, dev-r2 to dev-r24: rounds 1 to 24; dev-r25: round 25, French and bilingual
-# notes; dev-r26, dev-r27: rounds 26 and 27), and the current held-out set (test: round 28).
+# notes; dev-r26 to dev-r28: rounds 26 to 28), and the current held-out set (test: round 29).
 CORPUS_SPLITS = (
     "train",
     "dev",
@@ -51,6 +51,7 @@ CORPUS_SPLITS = (
     "dev-r25",
     "dev-r26",
     "dev-r27",
+    "dev-r28",
     "test",
 )
 PARTIAL_PREFETCH_KEYS = ("patient", "conditions")
@@ -135,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
         "--corpus",
         type=Path,
         default=Path(__file__).resolve().parent.parent / "tests" / "data" / "notes",
-        help="folder with the train, dev, dev-r2 to dev-r25 and test .jsonl files "
+        help="folder with the train, dev, dev-r2 to dev-r28 and test .jsonl files "
         "(default: the repository's)",
     )
     notes.add_argument(

@@ -109,7 +109,10 @@ def test_the_corpus_is_split_and_large_enough() -> None:
 # update, an alarm date passed with no refill (dates three lines apart), blood cultures whose
 # sentence also names a superseded "contaminant" report, and a bacteraemia still being treated
 # under a "Hx:" label; dev-r24 four English prognoses the screen catches; dev-r25 one: a
-# transfer to a palliative-care residence known only by its name ("Maison Aube-Lumière").
+# transfer to a palliative-care residence known only by its name ("Maison Aube-Lumière");
+# dev-r28 four the screen catches: a prognosis given to the son (wakeel) in transliterated
+# Arabic, a quoted hepatology "likely under 3 months" beside "<6 mo sobriety", a Portuguese
+# "uns seis meses, talvez menos", and a typhoid bacteraemia beside a normal pump pocket.
 KNOWN_UNSAFE = {
     "dev-r2": ["prognosis-225 in implant-criteria-met.json"],
     "dev-r22": ["prognosis-2242 in implant-criteria-met.json"],
@@ -126,6 +129,12 @@ KNOWN_UNSAFE = {
         "prognosis-2414 in implant-criteria-met.json",
     ],
     "dev-r25": ["prognosis-2536 in implant-criteria-met.json"],
+    "dev-r28": [
+        "prognosis-2813 in implant-criteria-met.json",
+        "prognosis-2832 in implant-criteria-met.json",
+        "prognosis-2847 in implant-criteria-met.json",
+        "infection-2837 in implant-criteria-met.json",
+    ],
 }
 
 

@@ -1,8 +1,8 @@
 """Validate the note corpus in this folder: schema, unique ids/texts, split and balance checks.
 
-Splits by round: ``train`` (tuned on), ``dev``, ``dev-r2`` to ``dev-r27``
-(rounds 1 to 27 held out: each reported once, then tuned on) and ``test``
-(round 28, the current held-out set, never tuned on).  A writing-style family lies wholly in
+Splits by round: ``train`` (tuned on), ``dev``, ``dev-r2`` to ``dev-r28``
+(rounds 1 to 28 held out: each reported once, then tuned on) and ``test``
+(round 29, the current held-out set, never tuned on).  A writing-style family lies wholly in
 one split, so the held-out figures measure styles the reader was not built from.
 
 Run:  .venv/bin/python tests/data/notes/check_notes.py   (exits non-zero on any problem)
